@@ -1,0 +1,182 @@
+// The DHCP service glue: one socket per configured interface on UDP 67 (plus UDP 4011 for
+// ProxyDHCP), each bound to its interface; every datagram goes to DhcpServer.handle() with the
+// interface, its address, the local port and the source; every reply is sent from the socket the
+// request came in on: broadcast to 255.255.255.255 on that link, or unicast to `to`.
+// All sockets are open before startDhcpService resolves, so the caller can drop privileges next.
+import type dgram from 'node:dgram';
+import type { Logger } from '../log/logger.ts';
+import { RateLimitedLog } from '../log/logger.ts';
+import { openInterfaceSocket } from '../net/socket.ts';
+import type { InterfaceSocketOptions } from '../net/socket.ts';
+import { primaryIpv4 } from '../net/interfaces.ts';
+import { NetError } from '../net/errors.ts';
+
+/** What the service tells the server about one datagram (the shape of DhcpServer's DhcpRequestMeta). */
+export interface ServiceRequestMeta {
+  interface: string;
+  localAddress: string;
+  port: 67 | 4011;
+  source: { address: string; port: number };
+}
+
+/** One reply to send (the shape of DhcpServer's DhcpReply). */
+export interface ServiceReply {
+  data: Buffer;
+  to: { address: string; port: number };
+  broadcast: boolean;
+}
+
+/** The part of DhcpServer the service needs. */
+export interface DhcpHandler {
+  handle(buf: Uint8Array, meta: ServiceRequestMeta): Promise<ServiceReply[]>;
+}
+
+export interface DhcpServiceInterface {
+  name: string;
+  mode: 'proxy' | 'full';
+}
+
+export interface DhcpServiceOptions {
+  interfaces: DhcpServiceInterface[];
+  server: DhcpHandler;
+  logger: Logger;
+  /** Kernel receive buffer per socket; default 4 MiB so bursts (10,000 clients at once) are not dropped. */
+  receiveBufferBytes?: number;
+  /** Socket factory; default openInterfaceSocket (tests pass loopback sockets). */
+  openSocket?: (o: InterfaceSocketOptions) => Promise<dgram.Socket>;
+  /** The IPv4 address of an interface; default its first address (primaryIpv4). */
+  interfaceAddress?: (name: string) => string;
+  /** How long stop() waits for requests already being handled (e.g. a lease write) before closing. Default 5 s. */
+  drainMs?: number;
+}
+
+export interface DhcpService {
+  /** Lets in-flight requests finish (bounded by drainMs), then closes every socket. Idempotent. */
+  stop(): Promise<void>;
+  /** received, sent, send_errors, handler_errors, plus received/sent per interface and port (`received:eth0:67`). */
+  counters(): Record<string, number>;
+  /** The sockets' interface, port and address, for logs and the readiness line. */
+  listening(): { interface: string; port: number; address: string }[];
+}
+
+const BROADCAST = '255.255.255.255';
+
+interface Bound {
+  iface: string;
+  address: string;
+  port: 67 | 4011;
+  socket: dgram.Socket;
+}
+
+export async function startDhcpService(opts: DhcpServiceOptions): Promise<DhcpService> {
+  const log = opts.logger;
+  const limited = new RateLimitedLog(log);
+  const counts = new Map<string, number>();
+  const bump = (key: string, n = 1): void => {
+    counts.set(key, (counts.get(key) ?? 0) + n);
+  };
+  for (const k of ['received', 'sent', 'send_errors', 'handler_errors']) counts.set(k, 0);
+
+  const names = new Set<string>();
+  for (const i of opts.interfaces) {
+    if (names.has(i.name)) throw new NetError('BH_NET_SOCKET', `interface ${i.name} is listed twice in dhcp.interfaces`, 'list each interface once, with its mode');
+    names.add(i.name);
+  }
+
+  const bound: Bound[] = [];
+  try {
+    for (const i of opts.interfaces) {
+      const address = (opts.interfaceAddress ?? ((n: string) => primaryIpv4(n).address))(i.name);
+      const ports: (67 | 4011)[] = i.mode === 'proxy' ? [67, 4011] : [67];
+      for (const port of ports) {
+        const socket = await (opts.openSocket ?? openInterfaceSocket)({ interface: i.name, port, receiveBufferBytes: opts.receiveBufferBytes ?? 4 * 1024 * 1024 });
+        bound.push({ iface: i.name, address, port, socket });
+      }
+    }
+  } catch (err) {
+    await Promise.all(bound.map((b) => closeSocket(b.socket)));
+    throw err;
+  }
+
+  let stopped = false;
+  const inFlight = new Set<Promise<void>>();
+
+  // Resolves once the datagram has been handed to the kernel (or failed), so stop() can wait for it.
+  const send = (b: Bound, reply: ServiceReply): Promise<void> =>
+    new Promise((resolve) => {
+      const address = reply.broadcast ? BROADCAST : reply.to.address;
+      const port = reply.to.port;
+      const fail = (err: Error): void => {
+        bump('send_errors');
+        limited.warn(`send:${b.iface}:${(err as NodeJS.ErrnoException).code ?? ''}`, { interface: b.iface, to: address, port, err: err.message }, 'could not send a DHCP reply');
+        resolve();
+      };
+      try {
+        b.socket.send(reply.data, port, address, (err) => {
+          if (err) return fail(err);
+          bump('sent');
+          bump(`sent:${b.iface}:${b.port}`);
+          resolve();
+        });
+      } catch (err) {
+        fail(err as Error);
+      }
+    });
+
+  const onMessage = async (b: Bound, msg: Buffer, rinfo: dgram.RemoteInfo): Promise<void> => {
+    bump('received');
+    bump(`received:${b.iface}:${b.port}`);
+    const meta: ServiceRequestMeta = { interface: b.iface, localAddress: b.address, port: b.port, source: { address: rinfo.address, port: rinfo.port } };
+    let replies: ServiceReply[];
+    try {
+      replies = await opts.server.handle(msg, meta);
+    } catch (err) {
+      // DhcpServer.handle never rejects by contract; if it does, the datagram is dropped, not the service.
+      bump('handler_errors');
+      limited.warn('handler', { interface: b.iface, err: (err as Error)?.message }, 'DHCP handler failed; request dropped');
+      return;
+    }
+    if (replies.length === 1) await send(b, replies[0]!);
+    else if (replies.length > 1) await Promise.all(replies.map((r) => send(b, r)));
+  };
+
+  for (const b of bound) {
+    b.socket.on('message', (msg, rinfo) => {
+      if (stopped) return;
+      const p = onMessage(b, msg, rinfo).catch(() => bump('handler_errors'));
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    });
+    b.socket.on('error', (err) => limited.warn(`socket:${b.iface}:${b.port}`, { interface: b.iface, port: b.port, err: err.message }, 'DHCP socket error'));
+  }
+  log.info({ sockets: bound.map((b) => `${b.iface}:${b.port}`) }, 'DHCP listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        stopped = true;
+        if (inFlight.size > 0) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([Promise.allSettled([...inFlight]), new Promise<void>((r) => (timer = setTimeout(r, opts.drainMs ?? 5000)))]);
+          clearTimeout(timer);
+        }
+        await Promise.all(bound.map((b) => closeSocket(b.socket)));
+        log.info('DHCP stopped');
+      })();
+      return stopping;
+    },
+    counters: () => Object.fromEntries(counts),
+    listening: () => bound.map((b) => ({ interface: b.iface, port: b.port, address: b.address })),
+  };
+}
+
+function closeSocket(s: dgram.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      s.close(() => resolve());
+    } catch {
+      resolve(); // already closed
+    }
+  });
+}

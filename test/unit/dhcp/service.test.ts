@@ -1,0 +1,157 @@
+// The DHCP service glue with loopback sockets in place of interface sockets: which sockets it
+// opens, the meta it hands the server, where replies go, that a failing handler does not stop it,
+// and that stop() lets in-flight requests finish before closing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { startDhcpService } from '../../../src/dhcp/service.ts';
+import type { DhcpHandler, ServiceReply, ServiceRequestMeta } from '../../../src/dhcp/service.ts';
+import type { InterfaceSocketOptions } from '../../../src/net/socket.ts';
+import { silentLogger } from '../../../src/log/logger.ts';
+
+async function loopbackFactory(): Promise<{ open: (o: InterfaceSocketOptions) => Promise<dgram.Socket>; opened: { o: InterfaceSocketOptions; s: dgram.Socket }[] }> {
+  const opened: { o: InterfaceSocketOptions; s: dgram.Socket }[] = [];
+  return {
+    opened,
+    open: async (o) => {
+      const s = dgram.createSocket('udp4');
+      await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+      opened.push({ o, s });
+      return s;
+    },
+  };
+}
+
+async function client(): Promise<dgram.Socket> {
+  const c = dgram.createSocket('udp4');
+  await new Promise<void>((r) => c.bind(0, '127.0.0.1', r));
+  return c;
+}
+
+function portOf(opened: { o: InterfaceSocketOptions; s: dgram.Socket }[], iface: string, port: number): number {
+  const e = opened.find((x) => x.o.interface === iface && x.o.port === port);
+  assert.ok(e, `no socket for ${iface}:${port}`);
+  return e.s.address().port;
+}
+
+const ADDRS: Record<string, string> = { lan0: '198.18.9.1', lan1: '198.18.10.1' };
+
+test('opens 67 per interface plus 4011 in proxy mode, and passes interface, address, port and source to the server', async () => {
+  const f = await loopbackFactory();
+  const seen: ServiceRequestMeta[] = [];
+  const server: DhcpHandler = {
+    handle: async (buf, meta) => {
+      seen.push(meta);
+      return [{ data: Buffer.concat([Buffer.from('re:'), Buffer.from(buf)]), to: { address: meta.source.address, port: meta.source.port }, broadcast: false }];
+    },
+  };
+  const svc = await startDhcpService({ interfaces: [{ name: 'lan0', mode: 'proxy' }, { name: 'lan1', mode: 'full' }], server, logger: silentLogger(), openSocket: f.open, interfaceAddress: (n) => ADDRS[n]! });
+  const c = await client();
+  try {
+    assert.deepEqual(f.opened.map((x) => `${x.o.interface}:${x.o.port}`), ['lan0:67', 'lan0:4011', 'lan1:67']);
+    assert.deepEqual(svc.listening(), [
+      { interface: 'lan0', port: 67, address: '198.18.9.1' },
+      { interface: 'lan0', port: 4011, address: '198.18.9.1' },
+      { interface: 'lan1', port: 67, address: '198.18.10.1' },
+    ]);
+    const p4011 = portOf(f.opened, 'lan0', 4011);
+    c.send('hello', p4011, '127.0.0.1');
+    const [msg, rinfo] = (await once(c, 'message')) as [Buffer, dgram.RemoteInfo];
+    assert.equal(msg.toString(), 're:hello');
+    assert.equal(rinfo.port, p4011, 'the reply comes from the socket the request arrived on');
+    assert.deepEqual(seen, [{ interface: 'lan0', localAddress: '198.18.9.1', port: 4011, source: { address: '127.0.0.1', port: c.address().port } }]);
+    c.send('two', portOf(f.opened, 'lan1', 67), '127.0.0.1');
+    const [, r2] = (await once(c, 'message')) as [Buffer, dgram.RemoteInfo];
+    assert.equal(r2.port, portOf(f.opened, 'lan1', 67));
+    assert.equal(seen[1]?.interface, 'lan1');
+    assert.equal(seen[1]?.port, 67);
+    const k = svc.counters();
+    assert.equal(k.received, 2);
+    assert.equal(k['received:lan0:4011'], 1);
+    assert.equal(k['received:lan1:67'], 1);
+    await waitUntil(() => svc.counters().sent === 2);
+  } finally {
+    c.close();
+    await svc.stop();
+  }
+});
+
+test('every reply is sent, to its own destination; a handler that rejects costs one request, not the service', async () => {
+  const f = await loopbackFactory();
+  const a = await client();
+  const b = await client();
+  let calls = 0;
+  const server: DhcpHandler = {
+    handle: async (buf) => {
+      calls++;
+      if (Buffer.from(buf).toString() === 'boom') throw new Error('bug');
+      const replies: ServiceReply[] = [a, b].map((s, i) => ({ data: Buffer.from(`r${i}`), to: { address: '127.0.0.1', port: s.address().port }, broadcast: false }));
+      return replies;
+    },
+  };
+  const svc = await startDhcpService({ interfaces: [{ name: 'lan0', mode: 'full' }], server, logger: silentLogger(), openSocket: f.open, interfaceAddress: (n) => ADDRS[n]! });
+  try {
+    const p67 = portOf(f.opened, 'lan0', 67);
+    a.send('boom', p67, '127.0.0.1');
+    await waitUntil(() => svc.counters().handler_errors === 1);
+    const ga = once(a, 'message');
+    const gb = once(b, 'message');
+    a.send('ok', p67, '127.0.0.1');
+    assert.equal(((await ga)[0] as Buffer).toString(), 'r0');
+    assert.equal(((await gb)[0] as Buffer).toString(), 'r1');
+    assert.equal(calls, 2);
+  } finally {
+    a.close();
+    b.close();
+    await svc.stop();
+  }
+});
+
+test('stop() waits for a request in flight, sends its reply, then closes every socket', async () => {
+  const f = await loopbackFactory();
+  const c = await client();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let entered!: () => void;
+  const inHandler = new Promise<void>((r) => (entered = r));
+  const server: DhcpHandler = {
+    handle: async (_buf, meta) => {
+      entered();
+      await gate; // e.g. a durable lease write
+      return [{ data: Buffer.from('ack'), to: meta.source, broadcast: false }];
+    },
+  };
+  const svc = await startDhcpService({ interfaces: [{ name: 'lan0', mode: 'proxy' }], server, logger: silentLogger(), openSocket: f.open, interfaceAddress: (n) => ADDRS[n]! });
+  c.send('req', portOf(f.opened, 'lan0', 67), '127.0.0.1');
+  await inHandler;
+  const reply = once(c, 'message');
+  const stopped = svc.stop();
+  release();
+  assert.equal(((await reply)[0] as Buffer).toString(), 'ack');
+  await stopped;
+  for (const { s } of f.opened) assert.throws(() => s.address(), /Not running/);
+  c.close();
+  await svc.stop(); // idempotent
+});
+
+test('a socket that cannot be opened fails the start and closes the ones already open', async () => {
+  const f = await loopbackFactory();
+  const open = async (o: InterfaceSocketOptions): Promise<dgram.Socket> => {
+    if (o.port === 4011) throw Object.assign(new Error('BH_NET_IN_USE: port 4011 busy'), { code: 'BH_NET_IN_USE' });
+    return f.open(o);
+  };
+  const server: DhcpHandler = { handle: async () => [] };
+  await assert.rejects(startDhcpService({ interfaces: [{ name: 'lan0', mode: 'proxy' }], server, logger: silentLogger(), openSocket: open, interfaceAddress: (n) => ADDRS[n]! }), { code: 'BH_NET_IN_USE' });
+  assert.equal(f.opened.length, 1);
+  assert.throws(() => f.opened[0]!.s.address(), /Not running/);
+  await assert.rejects(
+    startDhcpService({ interfaces: [{ name: 'lan0', mode: 'full' }, { name: 'lan0', mode: 'proxy' }], server, logger: silentLogger(), openSocket: f.open, interfaceAddress: (n) => ADDRS[n]! }),
+    /listed twice/,
+  );
+});
+
+async function waitUntil(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(cond(), 'condition not reached');
+}
