@@ -1,0 +1,690 @@
+// The TFTP server: read-only, RFC 1350/2347/2348/2349/7440, SAS-safe and amplification-bounded.
+//
+// One listening socket per address (or sockets handed in, bound before a privilege drop). Each
+// transfer gets its own ephemeral socket bound to the listener's address. Sending follows
+// WindowSender (src/protocol/tftp/window.ts); one coarse timer drives every session's
+// retransmissions and idle timeouts. Hot files are shared Buffers from the resolver's cache, sent
+// without copying.
+import dgram from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import type { EventBus } from '../events/bus.ts';
+import { RateLimitedLog } from '../log/logger.ts';
+import type { Logger } from '../log/logger.ts';
+import { FileError } from '../files/errors.ts';
+import type { GeneratedFiles } from '../files/registry.ts';
+import { normalizeRequestPath } from '../files/paths.ts';
+import { applyRemap, DEFAULT_TFTP_REMAP } from '../files/remap.ts';
+import type { RemapRule } from '../files/remap.ts';
+import type { OpenFile } from '../files/resolver.ts';
+import {
+  decodePacket,
+  encodeError,
+  encodeOack,
+  ERR_ACCESS,
+  ERR_ILLEGAL_OP,
+  ERR_NOT_FOUND,
+  ERR_OPTIONS,
+  ERR_UNDEFINED,
+  ERR_UNKNOWN_TID,
+  OP_ACK,
+  OP_ERROR,
+  writeDataHeader,
+} from '../protocol/tftp/packets.ts';
+import type { RequestPacket } from '../protocol/tftp/packets.ts';
+import { blksizeForMtu, negotiate } from '../protocol/tftp/options.ts';
+import { toNetascii } from '../protocol/tftp/netascii.ts';
+import { blockCount, WindowSender } from '../protocol/tftp/window.ts';
+
+export interface TftpLimits {
+  /** Concurrent transfers in this process. */
+  maxSessions: number;
+  /** Concurrent transfers per client IP address. */
+  maxSessionsPerIp: number;
+  /** Retransmissions without progress before a transfer is given up. */
+  maxRetries: number;
+  /** First retransmission timeout when the client does not send the timeout option. */
+  timeoutMs: number;
+  /** Floor of the adaptive retransmission timeout. */
+  minTimeoutMs: number;
+  /** A transfer with no valid packet from its client for this long is freed. */
+  idleTimeoutMs: number;
+  /** Server cap for blksize (further clamped to the interface MTU). */
+  maxBlksize: number;
+  /** Server cap for windowsize. */
+  maxWindowsize: number;
+  /** Until the client first ACKs, bytes sent to it stay ≤ this × bytes received from it (retransmissions stop). */
+  amplificationFactor: number;
+  /** Largest file served in netascii mode (converted in memory). */
+  netasciiMaxBytes: number;
+  /** ERROR 5 replies sent to strangers per transfer. */
+  maxStrangerReplies: number;
+}
+
+export const DEFAULT_TFTP_LIMITS: TftpLimits = {
+  maxSessions: 4000,
+  maxSessionsPerIp: 32,
+  maxRetries: 5,
+  timeoutMs: 1000,
+  minTimeoutMs: 50,
+  idleTimeoutMs: 30_000,
+  maxBlksize: 65464,
+  maxWindowsize: 64,
+  amplificationFactor: 30,
+  netasciiMaxBytes: 16 * 1024 * 1024,
+  maxStrangerReplies: 8,
+};
+
+/** What the server needs from the file resolver (FileResolver implements it). */
+export interface FileOpener {
+  open(name: string): Promise<OpenFile>;
+}
+
+export interface TftpServerOptions {
+  logger: Logger;
+  events: EventBus;
+  resolver: FileOpener;
+  /** Generated files served before the resolver is asked (the resolver may hold its own too). */
+  registry?: GeneratedFiles;
+  limits?: Partial<TftpLimits>;
+  /** MTU of the interface that holds `localAddress`; blksize is clamped to it. Default: read from /sys/class/net. */
+  mtu?: (localAddress: string) => number;
+  /** Name rewrites applied before resolution (default: backslashes → '/'). */
+  remap?: readonly RemapRule[];
+  /** Creates per-transfer sockets (default: dgram udp4). */
+  createSocket?: () => Socket;
+  /** Monotonic milliseconds (default performance.now). */
+  now?: () => number;
+  /** Period of the retransmission/idle timer (default 20 ms). */
+  tickMs?: number;
+}
+
+export type TftpStartOptions = { address: string; port: number } | { socket: Socket };
+
+export interface TftpMetrics {
+  requests: number;
+  started: number;
+  finished: number;
+  failed: number;
+  refused: number;
+  active: number;
+  bytesSent: number;
+  packetsSent: number;
+  retransmits: number;
+  duplicateAcks: number;
+  futureAcks: number;
+  strangerPackets: number;
+  deduplicatedRequests: number;
+  /** Transfers the client ended with ERROR 8 after the OACK (EDK2's size probe). */
+  optionsDeclined: number;
+  /** Packets dropped or refused, by reason. */
+  drops: Record<string, number>;
+}
+
+type Phase = 'opening' | 'sending' | 'closed';
+
+interface Listener {
+  socket: Socket;
+  address: string;
+  owned: boolean;
+}
+
+/** Source ports of well-known UDP services: never answered (loop/reflection risk). */
+const SERVICE_PORTS = new Set([0, 7, 13, 17, 19, 37, 53, 67, 68, 69, 111, 123, 137, 138, 161, 162, 500, 514, 520, 1900, 4011, 5353]);
+
+class Session {
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  readonly filename: string;
+  readonly listener: Listener;
+  readonly startedAt: number;
+  phase: Phase = 'opening';
+  socket: Socket | undefined;
+  file: OpenFile | undefined;
+  /** Content in memory (cache, registry, netascii); undefined for a large file read window by window. */
+  data: Buffer | undefined;
+  size = 0;
+  blksize = 512;
+  windowsize = 1;
+  sender: WindowSender | undefined;
+  oack: Buffer | undefined;
+  headers: Buffer[] = [];
+  lastActivity: number;
+  bytesIn: number;
+  bytesOut = 0;
+  strangerReplies = 0;
+  // Window-by-window reading for files not held in memory.
+  chunk: Buffer | undefined;
+  chunkFirstBlock = 0;
+  chunkBlocks = 0;
+  reading = false;
+  constructor(key: string, rinfo: RemoteInfo, filename: string, listener: Listener, now: number, bytesIn: number) {
+    this.key = key;
+    this.address = rinfo.address;
+    this.port = rinfo.port;
+    this.filename = filename;
+    this.listener = listener;
+    this.startedAt = now;
+    this.lastActivity = now;
+    this.bytesIn = bytesIn;
+  }
+}
+
+export class TftpServer {
+  private readonly log: Logger;
+  private readonly remoteLog: RateLimitedLog;
+  private readonly events: EventBus;
+  private readonly resolver: FileOpener;
+  private readonly registry: GeneratedFiles | undefined;
+  readonly limits: TftpLimits;
+  private readonly mtuOf: (localAddress: string) => number;
+  private readonly remap: readonly RemapRule[];
+  private readonly createSocket: () => Socket;
+  private readonly now: () => number;
+  private readonly tickMs: number;
+  private readonly listeners: Listener[] = [];
+  private readonly sessions = new Map<string, Session>();
+  private readonly perIp = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private readonly m: TftpMetrics = {
+    requests: 0,
+    started: 0,
+    finished: 0,
+    failed: 0,
+    refused: 0,
+    active: 0,
+    bytesSent: 0,
+    packetsSent: 0,
+    retransmits: 0,
+    duplicateAcks: 0,
+    futureAcks: 0,
+    strangerPackets: 0,
+    deduplicatedRequests: 0,
+    optionsDeclined: 0,
+    drops: {},
+  };
+
+  constructor(opts: TftpServerOptions) {
+    this.log = opts.logger;
+    this.remoteLog = new RateLimitedLog(opts.logger);
+    this.events = opts.events;
+    this.resolver = opts.resolver;
+    this.registry = opts.registry;
+    this.limits = { ...DEFAULT_TFTP_LIMITS, ...opts.limits };
+    this.mtuOf = opts.mtu ?? defaultMtu;
+    this.remap = opts.remap ?? DEFAULT_TFTP_REMAP;
+    this.createSocket = opts.createSocket ?? (() => dgram.createSocket({ type: 'udp4' }));
+    this.now = opts.now ?? (() => performance.now());
+    this.tickMs = opts.tickMs ?? 20;
+  }
+
+  /** Listens on an address and port, or adopts an already-bound socket. May be called once per address. */
+  async start(opts: TftpStartOptions): Promise<void> {
+    let socket: Socket;
+    let owned: boolean;
+    if ('socket' in opts) {
+      socket = opts.socket;
+      owned = false;
+    } else {
+      socket = dgram.createSocket({ type: 'udp4' });
+      owned = true;
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error): void => reject(new Error(`BH_TFTP_BIND: cannot listen on ${opts.address}:${opts.port} (${(err as NodeJS.ErrnoException).code ?? err.message}): pick a free port, or run with CAP_NET_BIND_SERVICE for port 69`));
+        socket.once('error', onError);
+        socket.bind({ address: opts.address, port: opts.port, exclusive: true }, () => {
+          socket.off('error', onError);
+          resolve();
+        });
+      });
+    }
+    const listener: Listener = { socket, address: socket.address().address, owned };
+    socket.on('message', (msg, rinfo) => this.onRequestPacket(listener, msg, rinfo));
+    socket.on('error', (err) => this.log.error({ err, address: listener.address }, 'BH_TFTP_SOCKET: error on the TFTP listening socket'));
+    this.listeners.push(listener);
+    this.stopping = false;
+  }
+
+  /** The port of the first listener (useful with port 0). */
+  get port(): number {
+    const l = this.listeners[0];
+    if (l === undefined) throw new Error('BH_TFTP_NOT_STARTED: start() the server first');
+    return l.socket.address().port;
+  }
+
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** A snapshot of the counters. */
+  metrics(): TftpMetrics {
+    return { ...this.m, active: this.sessions.size, drops: { ...this.m.drops } };
+  }
+
+  /** Ends every transfer (the client gets ERROR 0) and closes all sockets, handed-in ones included. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const s of [...this.sessions.values()]) {
+      if (s.socket !== undefined && s.phase === 'sending') this.sendTo(s.socket, encodeError(ERR_UNDEFINED, 'Server shutting down'), s.port, s.address, s);
+      this.fail(s, 'server-stopped');
+    }
+    const closing = this.listeners.map((l) => new Promise<void>((resolve) => l.socket.close(() => resolve())));
+    this.listeners.length = 0;
+    this.stopTimer();
+    await Promise.all(closing);
+  }
+
+  // ---- requests on the listening socket ----
+
+  private drop(reason: string, rinfo: RemoteInfo, extra: Record<string, unknown> = {}): void {
+    this.m.drops[reason] = (this.m.drops[reason] ?? 0) + 1;
+    this.remoteLog.warn(`drop:${reason}`, { client: `${rinfo.address}:${rinfo.port}`, reason, ...extra }, 'TFTP packet dropped');
+  }
+
+  private onRequestPacket(listener: Listener, msg: Buffer, rinfo: RemoteInfo): void {
+    try {
+      this.handleRequestPacket(listener, msg, rinfo);
+    } catch (err) {
+      // Parsers are total; this is a bug, and it must never take the server down.
+      this.log.error({ err }, 'BH_TFTP_INTERNAL: unexpected error handling a request; please report it');
+    }
+  }
+
+  private handleRequestPacket(listener: Listener, msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.stopping) return;
+    if (SERVICE_PORTS.has(rinfo.port)) return this.drop('service-source-port', rinfo);
+    const d = decodePacket(msg);
+    if (!d.ok) {
+      if (d.opcode === OP_ERROR || d.reason === 'empty' || d.reason === 'truncated' || d.reason === 'unknown-opcode') return this.drop(`bad-packet:${d.reason}`, rinfo);
+      this.drop(`bad-request:${d.reason}`, rinfo);
+      this.m.refused++;
+      this.sendTo(listener.socket, encodeError(ERR_ILLEGAL_OP, 'Illegal TFTP operation'), rinfo.port, rinfo.address);
+      return;
+    }
+    const p = d.packet;
+    if (p.op === 'error') return this.drop('error-to-listener', rinfo); // never answer an ERROR
+    if (p.op !== 'rrq' && p.op !== 'wrq') return this.drop(`unexpected-${p.op}`, rinfo);
+    this.m.requests++;
+    if (p.op === 'wrq') {
+      this.m.refused++;
+      this.drop('write-request', rinfo);
+      this.sendTo(listener.socket, encodeError(ERR_ACCESS, 'Access violation'), rinfo.port, rinfo.address);
+      return;
+    }
+    this.handleRrq(listener, p, msg.length, rinfo);
+  }
+
+  private handleRrq(listener: Listener, req: RequestPacket, size: number, rinfo: RemoteInfo): void {
+    const key = `${rinfo.address}:${rinfo.port}`;
+    const existing = this.sessions.get(key);
+    let name: string;
+    try {
+      name = new TextDecoder('utf-8', { fatal: true }).decode(req.filenameBytes);
+    } catch {
+      return this.refuse(listener, rinfo, ERR_ACCESS, 'Access violation', 'bad-encoding', req.filename);
+    }
+    if (existing !== undefined) {
+      if (existing.filename === name) {
+        // A retransmitted RRQ: one transfer, but it counts towards what the client sent.
+        existing.bytesIn += size;
+        this.m.deduplicatedRequests++;
+        return;
+      }
+      this.fail(existing, 'superseded');
+    }
+    if (this.sessions.size >= this.limits.maxSessions) return this.refuse(listener, rinfo, ERR_UNDEFINED, 'Server busy, try again later', 'busy', name);
+    if ((this.perIp.get(rinfo.address) ?? 0) >= this.limits.maxSessionsPerIp) return this.refuse(listener, rinfo, ERR_UNDEFINED, 'Too many transfers from your address, try again later', 'busy-per-ip', name);
+
+    const s = new Session(key, rinfo, name, listener, this.now(), size);
+    this.sessions.set(key, s);
+    this.perIp.set(s.address, (this.perIp.get(s.address) ?? 0) + 1);
+    this.ensureTimer();
+    void this.openAndStart(s, req);
+  }
+
+  private refuse(listener: Listener, rinfo: RemoteInfo, code: number, text: string, reason: string, file: string): void {
+    this.m.refused++;
+    this.drop(`refused:${reason}`, rinfo, { file: JSON.stringify(file) });
+    this.sendTo(listener.socket, encodeError(code, text), rinfo.port, rinfo.address);
+    this.events.emit({ host: rinfo.address, stage: 'tftp', kind: 'request-refused', detail: { file, reason, client: `${rinfo.address}:${rinfo.port}` } });
+  }
+
+  private async open(name: string): Promise<OpenFile> {
+    const remapped = applyRemap(name, this.remap);
+    if (this.registry !== undefined) {
+      const n = normalizeRequestPath(remapped);
+      const g = n.ok ? this.registry.get(n.path) : undefined;
+      if (g !== undefined) {
+        const data = g.data;
+        return { path: g.path, size: data.length, mtime: g.mtime, generated: true, data, read: async (pos, len) => data.subarray(pos, pos + len), stream: () => { throw new Error('not used'); }, close: async () => {} };
+      }
+    }
+    return this.resolver.open(remapped);
+  }
+
+  private async openAndStart(s: Session, req: RequestPacket): Promise<void> {
+    let file: OpenFile;
+    try {
+      file = await this.open(s.filename);
+    } catch (err) {
+      this.abandon(s);
+      const fe = err instanceof FileError ? err : undefined;
+      const code = fe?.kind === 'not-found' ? ERR_NOT_FOUND : ERR_ACCESS;
+      if (fe === undefined) this.log.error({ err }, 'BH_TFTP_RESOLVER: the file resolver failed unexpectedly');
+      else this.log.debug({ code: fe.code, client: s.key, msg: fe.message }, 'TFTP request refused');
+      if (!this.stopping) this.refuse(s.listener, { address: s.address, port: s.port, family: 'IPv4', size: 0 }, code, fe?.publicMessage ?? 'Access violation', fe?.kind ?? 'denied', s.filename);
+      return;
+    }
+    if (isClosed(s)) {
+      await file.close();
+      return;
+    }
+    s.file = file;
+    try {
+      if (req.mode === 'netascii') {
+        if (file.size > this.limits.netasciiMaxBytes) {
+          this.sendTo(s.listener.socket, encodeError(ERR_UNDEFINED, 'File too large for netascii, use octet'), s.port, s.address);
+          return this.fail(s, 'netascii-too-large');
+        }
+        s.data = toNetascii(file.data ?? (await file.read(0, file.size)));
+      } else {
+        s.data = file.data;
+      }
+      s.size = s.data?.length ?? file.size;
+      if (isClosed(s)) return;
+      const maxBlksize = Math.min(this.limits.maxBlksize, blksizeForMtu(this.mtuOf(s.listener.address)));
+      const neg = negotiate(req.options, req.mode, s.size, { maxBlksize, maxWindowsize: this.limits.maxWindowsize });
+      s.blksize = neg.blksize;
+      s.windowsize = neg.windowsize;
+      const maxRto = neg.timeoutS !== undefined ? neg.timeoutS * 1000 : this.limits.timeoutMs;
+      s.sender = new WindowSender(
+        {
+          totalBlocks: blockCount(s.size, s.blksize),
+          windowsize: s.windowsize,
+          oack: neg.oack.length > 0,
+          maxRetries: this.limits.maxRetries,
+          initialRtoMs: maxRto,
+          minRtoMs: Math.min(this.limits.minTimeoutMs, maxRto),
+          maxRtoMs: maxRto,
+        },
+        this.now(),
+      );
+      if (neg.oack.length > 0) s.oack = encodeOack(neg.oack);
+      for (let i = 0; i < s.windowsize; i++) s.headers.push(Buffer.alloc(4));
+      const socket = this.createSocket();
+      s.socket = socket;
+      socket.on('message', (msg, rinfo) => this.onSessionPacket(s, msg, rinfo));
+      socket.on('error', (err) => {
+        this.log.warn({ err, client: s.key }, 'BH_TFTP_SOCKET: transfer socket error');
+        this.fail(s, 'socket-error');
+      });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind({ address: s.listener.address, port: 0 }, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+      if (isClosed(s)) return;
+      s.phase = 'sending';
+      s.lastActivity = this.now();
+      this.m.started++;
+      this.events.emit({ host: s.address, stage: 'tftp', kind: 'transfer-start', detail: this.detail(s) });
+      this.pump(s);
+    } catch (err) {
+      this.log.warn({ err, client: s.key }, 'BH_TFTP_START: could not start a transfer (out of file descriptors or sockets?): raise the fd limit or lower limits.maxSessions');
+      if (!isClosed(s)) {
+        this.sendTo(s.listener.socket, encodeError(ERR_UNDEFINED, 'Server error, try again later'), s.port, s.address);
+        this.fail(s, 'start-failed');
+      }
+    }
+  }
+
+  // ---- packets on a transfer socket ----
+
+  private onSessionPacket(s: Session, msg: Buffer, rinfo: RemoteInfo): void {
+    if (s.phase !== 'sending') return;
+    const sender = s.sender!;
+    if (rinfo.port !== s.port || rinfo.address !== s.address) {
+      this.m.strangerPackets++;
+      // RFC 1350 §4: ERROR 5 to the stranger, the transfer goes on. Never answer an ERROR; bounded.
+      if (msg.length >= 2 && msg[1] !== OP_ERROR && msg[0] === 0 && s.strangerReplies < this.limits.maxStrangerReplies && !SERVICE_PORTS.has(rinfo.port)) {
+        s.strangerReplies++;
+        this.sendTo(s.socket!, encodeError(ERR_UNKNOWN_TID, 'Unknown transfer ID'), rinfo.port, rinfo.address);
+      }
+      return;
+    }
+    s.bytesIn += msg.length;
+    // Hot path: an ACK, read in place.
+    if (msg.length >= 4 && msg[0] === 0 && msg[1] === OP_ACK) {
+      const now = this.now();
+      const r = sender.onAck((msg[2]! << 8) | msg[3]!, now);
+      if (r === 'progress') {
+        s.lastActivity = now;
+        this.pump(s);
+      } else if (r === 'done') {
+        s.lastActivity = now;
+        this.finish(s);
+      } else if (r === 'duplicate') {
+        this.m.duplicateAcks++;
+      } else if (r === 'future') {
+        this.m.futureAcks++;
+      }
+      return;
+    }
+    const d = decodePacket(msg);
+    if (d.ok && d.packet.op === 'error') {
+      if (d.packet.code === ERR_OPTIONS && sender.acked < 0) return this.close(s, 'options-declined', true);
+      return this.fail(s, 'client-error', { clientError: d.packet.code, clientMessage: JSON.stringify(d.packet.message.slice(0, 100)) });
+    }
+    this.drop('unexpected-in-transfer', rinfo);
+  }
+
+  private pump(s: Session): void {
+    const sender = s.sender!;
+    const sock = s.socket!;
+    for (;;) {
+      const b = sender.peekNext();
+      if (b < 0) return;
+      if (b === 0) {
+        sender.takeNext();
+        this.sendTo(sock, s.oack!, s.port, s.address, s);
+        continue;
+      }
+      let payload: Buffer;
+      const start = (b - 1) * s.blksize;
+      const end = Math.min(s.size, start + s.blksize);
+      if (s.data !== undefined) {
+        payload = s.data.subarray(start, end);
+      } else {
+        if (s.chunk === undefined || b < s.chunkFirstBlock || b >= s.chunkFirstBlock + s.chunkBlocks) {
+          this.fill(s, b);
+          return;
+        }
+        const off = (b - s.chunkFirstBlock) * s.blksize;
+        payload = s.chunk.subarray(off, off + (end - start));
+      }
+      sender.takeNext();
+      const h = s.headers[b % s.windowsize]!;
+      writeDataHeader(h, b);
+      this.sendTo(sock, [h, payload], s.port, s.address, s);
+    }
+  }
+
+  /** Reads the window starting at block `b` of a file not held in memory, then resumes sending. */
+  private fill(s: Session, b: number): void {
+    if (s.reading) return;
+    s.reading = true;
+    const blocks = Math.max(s.windowsize, Math.ceil(65536 / s.blksize));
+    const start = (b - 1) * s.blksize;
+    const len = Math.max(0, Math.min(s.size - start, blocks * s.blksize));
+    // A fresh buffer: sends of the previous chunk may still be queued in the kernel path.
+    s.file!.read(start, len, Buffer.allocUnsafe(len)).then(
+      (buf) => {
+        s.reading = false;
+        if (s.phase !== 'sending') return;
+        if (buf.length !== len) return this.fail(s, 'file-changed');
+        s.chunk = buf;
+        s.chunkFirstBlock = b;
+        s.chunkBlocks = blocks;
+        this.pump(s);
+      },
+      (err: unknown) => {
+        s.reading = false;
+        this.log.warn({ err, file: s.filename }, 'BH_TFTP_READ: reading the file failed mid-transfer: check the disk');
+        this.fail(s, 'read-error');
+      },
+    );
+  }
+
+  private sendTo(sock: Socket, msg: Buffer | Buffer[], port: number, address: string, s?: Session): void {
+    let n = 0;
+    if (Array.isArray(msg)) for (const b of msg) n += b.length;
+    else n = msg.length;
+    if (s !== undefined) s.bytesOut += n;
+    this.m.bytesSent += n;
+    this.m.packetsSent++;
+    try {
+      sock.send(msg, port, address);
+    } catch {
+      // Socket already closed: the session is ending.
+    }
+  }
+
+  // ---- timers ----
+
+  private ensureTimer(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => this.tick(), this.tickMs);
+    this.timer.unref();
+  }
+
+  private stopTimer(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private tick(): void {
+    const now = this.now();
+    for (const s of this.sessions.values()) {
+      if (now - s.lastActivity > this.limits.idleTimeoutMs) {
+        this.fail(s, 'idle');
+        continue;
+      }
+      if (s.phase !== 'sending' || s.reading) continue;
+      const sender = s.sender!;
+      if (now < sender.deadline) continue;
+      const before = sender.retransmits;
+      const r = sender.onTimeout(now);
+      if (r === 'give-up') {
+        this.fail(s, sender.everAcked ? 'timeout' : 'no-ack');
+      } else if (r === 'retransmit') {
+        if (!sender.everAcked) {
+          // Amplification bound: a client that never ACKed gets no more than factor × what it sent.
+          const next = sender.peekNext();
+          const size = next === 0 ? s.oack!.length : Math.min(s.blksize, s.size) + 4;
+          if (s.bytesOut + size > this.limits.amplificationFactor * s.bytesIn) {
+            this.fail(s, 'no-ack');
+            continue;
+          }
+        }
+        this.pump(s);
+        this.m.retransmits += sender.retransmits - before;
+      }
+    }
+    if (this.sessions.size === 0) this.stopTimer();
+  }
+
+  // ---- endings ----
+
+  private detail(s: Session, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const durationMs = Math.max(0, this.now() - s.startedAt);
+    const sent = s.sender === undefined ? 0 : Math.min(s.size, Math.max(0, s.sender.acked) * s.blksize);
+    return {
+      file: s.filename,
+      size: s.size,
+      blksize: s.blksize,
+      windowsize: s.windowsize,
+      client: s.key,
+      durationMs: Math.round(durationMs),
+      retransmits: s.sender?.retransmits ?? 0,
+      bytesAcked: sent,
+      throughputBps: durationMs > 0 ? Math.round((sent * 1000) / durationMs) : 0,
+      ...extra,
+    };
+  }
+
+  private finish(s: Session): void {
+    this.m.finished++;
+    this.events.emit({ host: s.address, stage: 'tftp', kind: 'transfer-finish', detail: this.detail(s) });
+    this.release(s);
+  }
+
+  /** Ends a transfer quietly without counting it as failed (EDK2's ERROR 8 size probe). */
+  private close(s: Session, reason: string, emit: boolean): void {
+    if (s.phase === 'closed') return;
+    if (emit) this.events.emit({ host: s.address, stage: 'tftp', kind: 'transfer-finish', detail: this.detail(s, { reason }) });
+    this.m.optionsDeclined++;
+    this.release(s);
+  }
+
+  private fail(s: Session, reason: string, extra: Record<string, unknown> = {}): void {
+    if (s.phase === 'closed') return;
+    if (s.sender !== undefined) {
+      this.m.failed++;
+      this.events.emit({ host: s.address, stage: 'tftp', kind: 'transfer-fail', detail: this.detail(s, { reason, ...extra }) });
+    }
+    this.release(s);
+  }
+
+  /** Frees a session that never started (the request was refused). */
+  private abandon(s: Session): void {
+    this.release(s);
+  }
+
+  private release(s: Session): void {
+    if (s.phase === 'closed') return;
+    s.phase = 'closed';
+    if (this.sessions.get(s.key) === s) this.sessions.delete(s.key);
+    const n = (this.perIp.get(s.address) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(s.address);
+    else this.perIp.set(s.address, n);
+    if (s.socket !== undefined) {
+      try {
+        s.socket.close();
+      } catch {
+        /* already closed */
+      }
+    }
+    void s.file?.close();
+    s.chunk = undefined;
+  }
+}
+
+/** Reads the phase afresh (it changes across awaits). */
+function isClosed(s: Session): boolean {
+  return s.phase === 'closed';
+}
+
+const mtuCache = new Map<string, number>();
+
+/** The MTU of the interface holding `address` (from /sys/class/net), 1500 when unknown or for 0.0.0.0. */
+export function defaultMtu(address: string): number {
+  const cached = mtuCache.get(address);
+  if (cached !== undefined) return cached;
+  let mtu = 1500;
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    if (addrs?.some((a) => a.address === address)) {
+      try {
+        mtu = Number(readFileSync(`/sys/class/net/${name}/mtu`, 'utf8').trim()) || 1500;
+      } catch {
+        /* keep 1500 */
+      }
+      break;
+    }
+  }
+  mtuCache.set(address, mtu);
+  return mtu;
+}
