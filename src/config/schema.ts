@@ -1,0 +1,118 @@
+// The one schema of bootherd's YAML configuration. Every key carries a description, its default
+// and an example: docs/configuration.md is generated from these (scripts/config-docs.ts), and a
+// unit test fails when the two disagree.
+import { Type } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
+
+const LOG_LEVEL = Type.Union(
+  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+  { description: 'Lowest level that is logged.', default: 'info', examples: ['debug'] },
+);
+
+export const LogSchema = Type.Object(
+  {
+    level: LOG_LEVEL,
+    format: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], {
+      description: 'Log line format: JSON lines, a readable coloured form, or `auto` (pretty on a terminal, JSON otherwise).',
+      default: 'auto',
+      examples: ['json'],
+    }),
+  },
+  { additionalProperties: false, default: {}, description: 'Logging.' },
+);
+
+export const DatabaseSchema = Type.Object(
+  {
+    url: Type.Optional(Type.String({
+      minLength: 1,
+      description:
+        'Where the inventory and leases live. `sqlite:PATH` (the default, a file in the state directory) or `postgres://USER:PASSWORD@HOST/DB` so that several bootherd servers share one inventory and lease space. Unix sockets: `postgres:///DB?host=/run/postgresql`.',
+      default: 'sqlite:STATE_DIR/bootherd.db',
+      'x-computed': true,
+      examples: ['postgres://bootherd:secret@db.example.net/bootherd'],
+    })),
+  },
+  { additionalProperties: false, default: {}, description: 'Storage.' },
+);
+
+export const InterfaceSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 15, description: 'Network interface to serve DHCP on.', examples: ['eth0'] }),
+    mode: Type.Union([Type.Literal('proxy'), Type.Literal('full')], {
+      description:
+        '`proxy`: answer only PXE clients beside the LAN\'s existing DHCP server, never hand out addresses. `full`: be the DHCP server for the subnets on this interface.',
+      default: 'proxy',
+      examples: ['full'],
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const TftpSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ description: 'Serve TFTP.', default: true, examples: [false] }),
+    address: Type.String({ description: 'Address to listen on.', default: '0.0.0.0', examples: ['198.18.0.1'] }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, description: 'UDP port to listen on.', default: 69, examples: [6969] }),
+  },
+  { additionalProperties: false, default: {}, description: 'TFTP server.' },
+);
+
+export const HttpSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ description: 'Serve boot files and scripts over HTTP.', default: true, examples: [false] }),
+    address: Type.String({ description: 'Address to listen on.', default: '0.0.0.0', examples: ['198.18.0.1'] }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, description: 'TCP port to listen on.', default: 8080, examples: [80] }),
+  },
+  { additionalProperties: false, default: {}, description: 'HTTP boot-file server.' },
+);
+
+/** Sections contributed by the servers (dhcp, ...) are added here as they exist. */
+export const ConfigSchema = Type.Object(
+  {
+    state_dir: Type.Optional(Type.String({
+      minLength: 1,
+      description: 'Directory for the database and other state. Created if missing, owned by `user`.',
+      default: '/var/lib/bootherd (as root), else $XDG_STATE_HOME/bootherd',
+      'x-computed': true,
+      examples: ['/srv/bootherd/state'],
+    })),
+    boot_root: Type.Optional(Type.String({
+      minLength: 1,
+      description: 'Directory served over TFTP and HTTP (boot loaders, kernels, images). Nothing outside it is ever served.',
+      default: 'STATE_DIR/boot',
+      'x-computed': true,
+      examples: ['/srv/tftp'],
+    })),
+    user: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'When started as root: bind the privileged ports, then drop to this user (its groups, gid and uid) and verify that root cannot be regained. Leave unset when systemd starts bootherd as an unprivileged user with CAP_NET_BIND_SERVICE.',
+        default: '(none)',
+        'x-computed': true,
+        examples: ['bootherd'],
+      }),
+    ),
+    shutdown_grace: Type.Number({
+      minimum: 0,
+      maximum: 600,
+      description: 'Seconds that in-flight transfers and requests get to finish on SIGTERM/SIGINT before they are cut.',
+      default: 10,
+      examples: [30],
+    }),
+    log: LogSchema,
+    database: DatabaseSchema,
+    interfaces: Type.Array(InterfaceSchema, {
+      description: 'Interfaces that DHCP (proxy or full) answers on. Empty: no DHCP at all, only TFTP and HTTP.',
+      default: [],
+      examples: [[{ name: 'eth0', mode: 'proxy' }]],
+    }),
+    tftp: TftpSchema,
+    http: HttpSchema,
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+export type AnySchema = TSchema;

@@ -1,0 +1,151 @@
+// `bootherd serve`: assembles the services from the config and runs them until SIGTERM/SIGINT.
+//
+// Order matters for least privilege:
+//   1. prepare the state directory (owned by `user` when one is configured);
+//   2. bind every privileged socket (DHCP 67/4011, TFTP 69, HTTP) while still root;
+//   3. drop to `user` and verify root cannot be regained;
+//   4. only then open the store (so every file it creates belongs to `user`) and start serving;
+//   5. log the readiness line.
+// On SIGTERM/SIGINT: stop taking new work, give in-flight work `shutdown_grace` seconds, cut the
+// rest, close the store, exit 0. A second signal exits at once.
+import { chownSync, mkdirSync, statSync } from 'node:fs';
+import type { ResolvedConfig } from '../config/load.ts';
+import type { Logger } from '../log/logger.ts';
+import { EventBus } from '../events/bus.ts';
+import { currentCredentials, dropPrivileges, lookupUser } from '../net/privileges.ts';
+import type { UserInfo } from '../net/privileges.ts';
+import { openStore } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
+import { CliError } from '../cli/errors.ts';
+
+/** A running service: something that can be asked to stop within a grace period. */
+export interface Service {
+  name: string;
+  /** What the readiness line reports about it (addresses, ports, interfaces). */
+  describe(): Record<string, unknown>;
+  stop(graceMs: number): Promise<void>;
+}
+
+/** A service whose sockets are bound (as root) but which starts serving only once the store is open. */
+export interface BoundService {
+  name: string;
+  start(ctx: { store: Store; events: EventBus; log: Logger }): Promise<Service>;
+  /** Closes the bound sockets when startup fails before start(). */
+  abort(): Promise<void>;
+}
+
+export interface ServeOptions {
+  config: ResolvedConfig;
+  log: Logger;
+  /** Binds the sockets of every enabled service. Injected so tests and later services plug in. */
+  bind: (config: ResolvedConfig, log: Logger) => Promise<BoundService[]>;
+  /** Resolves when the daemon should stop (defaults to SIGTERM/SIGINT). */
+  stopSignal?: Promise<string>;
+}
+
+export async function serve(opts: ServeOptions): Promise<void> {
+  const { config, log } = opts;
+  // Listen for the stop signal from the very start: a SIGTERM during startup stops bootherd right
+  // after it is up, instead of killing it half-way.
+  const stopRequested = opts.stopSignal ?? waitForSignal();
+  const user = config.user !== undefined ? lookupUserOrFail(config.user) : undefined;
+  prepareStateDir(config, user);
+
+  const bound = await opts.bind(config, log);
+  let store: Store | undefined;
+  const running: Service[] = [];
+  try {
+    if (user !== undefined) {
+      if (process.getuid?.() === 0) {
+        const creds = dropPrivileges(user.name);
+        log.info({ uid: creds.uid, gid: creds.gid, groups: creds.groups }, `dropped privileges to user ${user.name}`);
+      } else if (process.getuid?.() !== user.uid) {
+        throw new CliError('BH_NOT_ROOT', `cannot switch to user "${user.name}": bootherd is not running as root`, 'start bootherd as root to use "user:", or remove "user:"', 1);
+      }
+    } else if (process.getuid?.() === 0) {
+      log.warn('running as root: set "user:" in the config so bootherd drops root once its ports are bound');
+    }
+
+    store = await openStore(config.database.url, { logger: log });
+    const migrated = await store.migrate();
+    if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'database migrated');
+
+    const events = new EventBus((err) => log.error({ err }, 'boot event listener failed'));
+    for (const b of bound) running.push(await b.start({ store, events, log }));
+  } catch (err) {
+    await Promise.allSettled(running.map((s) => s.stop(0)));
+    await Promise.allSettled(bound.slice(running.length).map((b) => b.abort()));
+    await store?.close();
+    throw err;
+  }
+
+  const creds = currentCredentials();
+  log.info(
+    {
+      event: 'ready',
+      services: Object.fromEntries(running.map((s) => [s.name, s.describe()])),
+      uid: creds.uid,
+      gid: creds.gid,
+      database: (await store.status()).location,
+      config: config.source,
+    },
+    'bootherd ready',
+  );
+
+  const reason = await stopRequested;
+  log.info({ signal: reason, grace_s: config.shutdown_grace }, 'stopping');
+  // A second signal while stopping means "now".
+  const hard = () => {
+    log.warn('second signal: exiting immediately');
+    process.exit(1);
+  };
+  process.once('SIGINT', hard);
+  process.once('SIGTERM', hard);
+  const graceMs = config.shutdown_grace * 1000;
+  for (const s of [...running].reverse()) {
+    try {
+      await s.stop(graceMs);
+    } catch (err) {
+      log.error({ err, service: s.name }, 'service did not stop cleanly');
+    }
+  }
+  await store.close();
+  process.removeListener('SIGINT', hard);
+  process.removeListener('SIGTERM', hard);
+  log.info('stopped');
+}
+
+export function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    // Signal handlers do not keep Node's event loop alive; this timer does, even with no sockets open.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    const on = (sig: string) => {
+      clearInterval(keepAlive);
+      process.removeListener('SIGINT', onInt);
+      process.removeListener('SIGTERM', onTerm);
+      resolve(sig);
+    };
+    const onInt = () => on('SIGINT');
+    const onTerm = () => on('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  });
+}
+
+function lookupUserOrFail(name: string): UserInfo {
+  return lookupUser(name);
+}
+
+/** Creates the state directory (0750) and hands it to `user`, so the store can write there after the drop. */
+function prepareStateDir(config: ResolvedConfig, user: UserInfo | undefined): void {
+  try {
+    mkdirSync(config.state_dir, { recursive: true, mode: 0o750 });
+    if (user !== undefined && process.getuid?.() === 0) {
+      const st = statSync(config.state_dir);
+      if (st.uid !== user.uid) chownSync(config.state_dir, user.uid, user.gid);
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new CliError('BH_STATE_DIR', `cannot prepare the state directory ${config.state_dir} (${code})`, 'set state_dir (or BOOTHERD_STATE_DIR) to a directory bootherd may create and write', 1);
+  }
+}
