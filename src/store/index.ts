@@ -13,3 +13,5 @@ export type { MigrateProgress } from './migrator.ts';
 export { parseStoreUrl } from './url.ts';
 export type { StoreLocation } from './url.ts';
 export { sanitizeHostname } from './validate.ts';
+export type { Migration, MigrationContext, Backend } from './migrations/index.ts';
+export { MIGRATIONS } from './migrations/index.ts';

@@ -6,7 +6,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../log/logger.ts';
 import type { Database } from './schema.ts';
-import type { Backend } from './migrations/index.ts';
+import type { Backend, Migration } from './migrations/index.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import { NodeSqliteDialect } from './sqlite-dialect.ts';
 import { parseStoreUrl } from './url.ts';
@@ -60,6 +60,8 @@ export interface OpenStoreOptions {
   busyTimeoutMs?: number;
   /** PostgreSQL: connections in the pool. Default 10. */
   poolSize?: number;
+  /** The migration list; only tests pass another one. Defaults to migrations/index.ts. */
+  migrations?: readonly Migration[];
 }
 
 function openSqlite(file: string, busyTimeoutMs: number): DatabaseSync {
@@ -105,7 +107,7 @@ export async function openStore(url: string, opts: OpenStoreOptions): Promise<St
     }
   }
   log.debug({ location: loc.display }, 'store opened');
-  return new SqlStore(db, loc.backend, loc.display, log, opts.now ?? Date.now);
+  return new SqlStore(db, loc.backend, loc.display, log, opts.now ?? Date.now, opts.migrations ?? MIGRATIONS);
 }
 
 class SqlStore implements Store {
@@ -121,10 +123,12 @@ class SqlStore implements Store {
   readonly #log: Logger;
   readonly #gate = new Gate();
   readonly #queue: WriteQueue;
+  readonly #migrations: readonly Migration[];
   #closing: Promise<void> | undefined;
 
-  constructor(db: Kysely<Database>, backend: Backend, location: string, log: Logger, now: () => number) {
+  constructor(db: Kysely<Database>, backend: Backend, location: string, log: Logger, now: () => number, migrations: readonly Migration[]) {
     this.#db = db;
+    this.#migrations = migrations;
     this.backend = backend;
     this.location = location;
     this.#log = log;
@@ -138,11 +142,11 @@ class SqlStore implements Store {
   }
 
   migrate(onProgress?: MigrateProgress): Promise<{ applied: string[] }> {
-    return this.#gate.run(() => runMigrations(this.#db, this.backend, MIGRATIONS, this.#log, onProgress));
+    return this.#gate.run(() => runMigrations(this.#db, this.backend, this.#migrations, this.#log, onProgress));
   }
 
   status(): Promise<StoreStatus> {
-    return this.#gate.run(async () => ({ backend: this.backend, location: this.location, ...(await migrationStatus(this.#db, this.backend, MIGRATIONS)) }));
+    return this.#gate.run(async () => ({ backend: this.backend, location: this.location, ...(await migrationStatus(this.#db, this.backend, this.#migrations)) }));
   }
 
   close(): Promise<void> {

@@ -1,0 +1,402 @@
+// The storage test suite, run against every backend (sqlite.test.ts, integration/store/postgres.test.ts).
+// Each test gets a fresh, empty database from the factory.
+import { after, afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { MIGRATIONS, isStoreError, openStore } from '../../../src/store/index.ts';
+import type { LeaseInput, Migration, OpenStoreOptions, Store, StoreErrorCode } from '../../../src/store/index.ts';
+import { silentLogger } from '../../../src/log/logger.ts';
+
+export interface StoreFactory {
+  backend: 'sqlite' | 'postgres';
+  /** URL of a new, empty database. */
+  freshUrl(): Promise<string>;
+  /** Whether two Store objects in one process may migrate the same database at once. */
+  concurrentStoresInOneProcess: boolean;
+}
+
+function rejectsWith(code: StoreErrorCode): (err: unknown) => boolean {
+  return (err) => {
+    assert.ok(isStoreError(err, code), `expected ${code}, got ${String(err)}`);
+    return true;
+  };
+}
+
+function lease(i: number, over: Partial<LeaseInput> = {}): LeaseInput {
+  return {
+    ip: `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+    subnet: '198.18.0.0/16',
+    clientKey: `01${(0x100000 + i).toString(16)}`,
+    mac: `02:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}:01`,
+    hostname: `node-${i}`,
+    state: 'bound',
+    expiresAt: 1_000_000 + i,
+    serverId: 'srv-a',
+    ...over,
+  };
+}
+
+export function runStoreSuite(factory: StoreFactory): void {
+  const open: Store[] = [];
+  let clock = 1_700_000_000_000;
+  const baseOpts = (): OpenStoreOptions => ({ logger: silentLogger(), now: () => clock });
+
+  async function openAt(url: string, extra: Partial<OpenStoreOptions> = {}): Promise<Store> {
+    const s = await openStore(url, { ...baseOpts(), ...extra });
+    open.push(s);
+    return s;
+  }
+  async function fresh(): Promise<{ store: Store; url: string }> {
+    const url = await factory.freshUrl();
+    const store = await openAt(url);
+    await store.migrate();
+    return { store, url };
+  }
+
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  after(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+
+  describe(`store on ${factory.backend}: migrations`, () => {
+    it('reports an empty database, applies every migration once, then has nothing pending', async () => {
+      const store = await openAt(await factory.freshUrl());
+      const before = await store.status();
+      assert.equal(before.backend, factory.backend);
+      assert.equal(before.current, 0);
+      assert.equal(before.latest, MIGRATIONS.at(-1)?.version);
+      assert.deepEqual(before.pending, MIGRATIONS.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`));
+
+      const progress: Array<[number, number, string]> = [];
+      const first = await store.migrate((done, total, name) => progress.push([done, total, name]));
+      assert.deepEqual(first.applied, before.pending);
+      assert.deepEqual(progress.map((p) => p[2]), before.pending);
+      assert.deepEqual(progress.map((p) => p[0]), before.pending.map((_, i) => i + 1));
+      assert.ok(progress.every((p) => p[1] === before.pending.length));
+
+      const second = await store.migrate();
+      assert.deepEqual(second.applied, []);
+      const afterStatus = await store.status();
+      assert.equal(afterStatus.current, afterStatus.latest);
+      assert.deepEqual(afterStatus.pending, []);
+      assert.deepEqual(afterStatus.unknown, []);
+    });
+
+    it('rolls a failing migration back completely, so it can run again once fixed', async () => {
+      const url = await factory.freshUrl();
+      const broken: Migration = {
+        version: 2,
+        name: 'extra',
+        async up({ db }) {
+          await db.schema.createTable('extra').addColumn('x', 'text').execute();
+          throw new Error('disk on fire');
+        },
+      };
+      const s1 = await openAt(url, { migrations: [...MIGRATIONS.slice(0, 1), broken] });
+      await assert.rejects(s1.migrate(), rejectsWith('BH_STORE_MIGRATE'));
+      const st = await s1.status();
+      assert.equal(st.current, 1);
+      assert.deepEqual(st.pending, ['0002_extra']);
+      const fixed: Migration = { ...broken, async up({ db }) { await db.schema.createTable('extra').addColumn('x', 'text').execute(); } };
+      const s2 = await openAt(url, { migrations: [...MIGRATIONS.slice(0, 1), fixed] });
+      // Would fail with "table extra already exists" had the broken attempt left it behind.
+      assert.deepEqual((await s2.migrate()).applied, ['0002_extra']);
+    });
+
+    it('refuses to migrate a database that a newer bootherd migrated (BH_STORE_TOO_NEW)', async () => {
+      const url = await factory.freshUrl();
+      const future: Migration = { version: 9999, name: 'from_the_future', async up({ db }) { await db.schema.createTable('future').addColumn('x', 'text').execute(); } };
+      const newer = await openAt(url, { migrations: [...MIGRATIONS, future] });
+      await newer.migrate();
+      const older = await openAt(url);
+      const st = await older.status();
+      assert.equal(st.current, 9999);
+      assert.deepEqual(st.unknown, [9999]);
+      await assert.rejects(older.migrate(), rejectsWith('BH_STORE_TOO_NEW'));
+    });
+
+    it('lets several stores migrate one database at the same time', { skip: factory.concurrentStoresInOneProcess ? false : 'one writer per SQLite file per process' }, async () => {
+      const url = await factory.freshUrl();
+      const stores = await Promise.all([1, 2, 3, 4].map(() => openAt(url)));
+      const results = await Promise.all(stores.map((s) => s.migrate()));
+      const applied = results.flatMap((r) => r.applied).sort();
+      assert.deepEqual(applied, MIGRATIONS.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`).sort());
+      for (const s of stores) assert.deepEqual((await s.status()).pending, []);
+    });
+
+    it('keeps data across close and reopen', async () => {
+      const { store, url } = await fresh();
+      await store.leases.put(lease(1));
+      await store.kv.set('server-id', 'abc');
+      await store.close();
+      const again = await openAt(url);
+      assert.deepEqual((await again.status()).pending, []);
+      assert.equal((await again.leases.get(lease(1).ip))?.mac, lease(1).mac);
+      assert.equal(await again.kv.get('server-id'), 'abc');
+    });
+  });
+
+  describe(`store on ${factory.backend}: leases`, () => {
+    it('puts, gets and replaces a lease by IP', async () => {
+      const { store } = await fresh();
+      assert.equal(await store.leases.get('198.18.0.1'), undefined);
+      const l = lease(0);
+      await store.leases.put(l);
+      assert.deepEqual(await store.leases.get(l.ip), { ...l, hostname: 'node-0', updatedAt: clock });
+      await store.leases.put({ ...l, clientKey: 'ffee', hostname: null, state: 'offered', updatedAt: 42 });
+      const got = await store.leases.get(l.ip);
+      assert.equal(got?.clientKey, 'ffee');
+      assert.equal(got?.hostname, null);
+      assert.equal(got?.state, 'offered');
+      assert.equal(got?.updatedAt, 42);
+      assert.equal((await store.leases.listAll()).length, 1);
+    });
+
+    it('finds leases by client and by subnet', async () => {
+      const { store } = await fresh();
+      await store.leases.putMany([
+        lease(1, { clientKey: 'aa', updatedAt: 10 }),
+        lease(2, { clientKey: 'aa', updatedAt: 20 }),
+        lease(3, { clientKey: 'bb' }),
+        lease(4, { clientKey: 'aa', subnet: '198.19.0.0/24', ip: '198.19.0.9' }),
+      ]);
+      const mine = await store.leases.findByClient('198.18.0.0/16', 'aa');
+      assert.deepEqual(mine.map((l) => l.ip), [lease(2).ip, lease(1).ip]);
+      assert.deepEqual(await store.leases.findByClient('198.18.0.0/16', 'cc'), []);
+      assert.deepEqual((await store.leases.listBySubnet('198.19.0.0/24')).map((l) => l.ip), ['198.19.0.9']);
+      assert.equal((await store.leases.listBySubnet('198.18.0.0/16')).length, 3);
+      assert.equal((await store.leases.listAll()).length, 4);
+    });
+
+    it('writes putMany all or nothing', async () => {
+      const { store } = await fresh();
+      await assert.rejects(store.leases.putMany([lease(1), lease(2, { hostname: 'bad\nname' })]), rejectsWith('BH_STORE_INVALID'));
+      assert.deepEqual(await store.leases.listAll(), []);
+      const written = await store.leases.putMany([lease(1), lease(2)]);
+      assert.equal(written.length, 2);
+      assert.equal((await store.leases.listAll()).length, 2);
+    });
+
+    it('deletes a lease and says whether there was one', async () => {
+      const { store } = await fresh();
+      await store.leases.put(lease(5));
+      assert.equal(await store.leases.delete(lease(5).ip), true);
+      assert.equal(await store.leases.delete(lease(5).ip), false);
+      assert.equal(await store.leases.get(lease(5).ip), undefined);
+    });
+
+    it('expires offered and bound leases past their time, and only those', async () => {
+      const { store } = await fresh();
+      await store.leases.putMany([
+        lease(1, { state: 'bound', expiresAt: 100 }),
+        lease(2, { state: 'offered', expiresAt: 200 }),
+        lease(3, { state: 'bound', expiresAt: 301 }),
+        lease(4, { state: 'released', expiresAt: 50 }),
+        lease(5, { state: 'declined', expiresAt: 50 }),
+      ]);
+      clock += 1000;
+      const reclaimed = await store.leases.reclaimExpired(300);
+      assert.deepEqual(reclaimed.map((l) => l.ip), [lease(1).ip, lease(2).ip]);
+      assert.ok(reclaimed.every((l) => l.state === 'expired' && l.updatedAt === clock));
+      const states = Object.fromEntries((await store.leases.listAll()).map((l) => [l.ip, l.state]));
+      assert.deepEqual(states, { [lease(1).ip]: 'expired', [lease(2).ip]: 'expired', [lease(3).ip]: 'bound', [lease(4).ip]: 'released', [lease(5).ip]: 'declined' });
+      assert.deepEqual(await store.leases.reclaimExpired(300), []);
+    });
+
+    it('group-commits many concurrent puts: every promise resolves and every lease lands', async () => {
+      const { store } = await fresh();
+      const n = 300;
+      const results = await Promise.all(Array.from({ length: n }, (_, i) => store.leases.put(lease(i))));
+      assert.equal(results.length, n);
+      const all = await store.leases.listAll();
+      assert.equal(all.length, n);
+      assert.deepEqual(new Set(all.map((l) => l.ip)), new Set(results.map((l) => l.ip)));
+    });
+
+    it('keeps the order of writes made in the same tick', async () => {
+      const { store } = await fresh();
+      const a = lease(1);
+      const b = lease(2);
+      await Promise.all([store.leases.put(a), store.leases.delete(a.ip), store.leases.delete(b.ip), store.leases.put(b), store.leases.put({ ...b, state: 'offered' })]);
+      assert.equal(await store.leases.get(a.ip), undefined);
+      assert.equal((await store.leases.get(b.ip))?.state, 'offered');
+    });
+
+    it('fails only the bad write in a batch', async () => {
+      const { store } = await fresh();
+      const results = await Promise.allSettled([store.leases.put(lease(1)), store.leases.put(lease(2, { mac: 'not a mac' })), store.leases.put(lease(3))]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.equal((await store.leases.listAll()).length, 2);
+    });
+
+    it('refuses client strings the store could not give back intact', async () => {
+      const { store } = await fresh();
+      const bad: Array<Partial<LeaseInput>> = [
+        { hostname: 'evil\r\nname' },
+        { hostname: 'x'.repeat(254) },
+        { hostname: ' leading-space' },
+        { ip: '198.18.0.300' },
+        { ip: 'not-an-ip' },
+        { mac: 'aa:bb:cc:dd:ee:fg' },
+        { clientKey: '<script>' },
+        { clientKey: '' },
+        { subnet: 's'.repeat(65) },
+        { state: 'bogus' as never },
+        { expiresAt: -1 },
+        { expiresAt: 1.5 },
+        { serverId: '' },
+      ];
+      for (const over of bad) {
+        await assert.rejects(store.leases.put(lease(1, over)), rejectsWith('BH_STORE_INVALID'), JSON.stringify(over));
+      }
+      assert.deepEqual(await store.leases.listAll(), []);
+    });
+
+    it('gives back exactly what it accepted, for any client strings (property)', async () => {
+      const { store } = await fresh();
+      let i = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.option(fc.string({ maxLength: 260, unit: 'binary' }), { nil: null }),
+          fc.option(fc.string({ maxLength: 260 }), { nil: null }),
+          fc.constantFrom('offered', 'bound', 'declined', 'released', 'expired' as const),
+          fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+          async (binaryName, asciiName, state, expiresAt) => {
+            const l = lease(i++, { hostname: i % 2 === 0 ? binaryName : asciiName, state, expiresAt });
+            let accepted = true;
+            try {
+              await store.leases.put(l);
+            } catch (err) {
+              assert.ok(isStoreError(err, 'BH_STORE_INVALID'), String(err));
+              accepted = false;
+            }
+            const got = await store.leases.get(l.ip);
+            if (accepted) assert.deepEqual(got, { ...l, updatedAt: clock });
+            else assert.equal(got, undefined);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+  });
+
+  describe(`store on ${factory.backend}: boot events`, () => {
+    it('appends events and lists them newest first, by host, with a limit and paging', async () => {
+      const { store } = await fresh();
+      const ids: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        ids.push(await store.events.append({ host: i % 2 === 0 ? 'aa:bb' : 'cc:dd', stage: 'dhcp', kind: `k${i}`, detail: { n: i, nested: { ok: true } }, time: new Date(1000 + i) }));
+      }
+      assert.deepEqual([...ids].sort((a, b) => a - b), ids);
+      const all = await store.events.list();
+      assert.deepEqual(all.map((e) => e.kind), ['k5', 'k4', 'k3', 'k2', 'k1', 'k0']);
+      assert.deepEqual(all[0], { id: ids[5], host: 'cc:dd', stage: 'dhcp', kind: 'k5', detail: { n: 5, nested: { ok: true } }, time: new Date(1005) });
+      assert.deepEqual((await store.events.list({ host: 'aa:bb' })).map((e) => e.kind), ['k4', 'k2', 'k0']);
+      assert.deepEqual((await store.events.list({ limit: 2 })).map((e) => e.kind), ['k5', 'k4']);
+      assert.deepEqual((await store.events.list({ limit: 2, beforeId: ids[4] })).map((e) => e.kind), ['k3', 'k2']);
+    });
+
+    it('keeps an event whose detail is too large, without the detail', async () => {
+      const { store } = await fresh();
+      await store.events.append({ host: 'h', stage: 'tftp', kind: 'big', detail: { blob: 'x'.repeat(100_000) }, time: new Date(5) });
+      const [e] = await store.events.list();
+      assert.equal(e?.kind, 'big');
+      assert.deepEqual(e?.detail, { truncated: true });
+    });
+
+    it('prunes events older than a time', async () => {
+      const { store } = await fresh();
+      for (const t of [10, 20, 30]) await store.events.append({ host: 'h', stage: 'http', kind: 'get', detail: {}, time: new Date(t) });
+      assert.equal(await store.events.prune(25), 2);
+      assert.deepEqual((await store.events.list()).map((e) => e.time.getTime()), [30]);
+    });
+  });
+
+  describe(`store on ${factory.backend}: settings`, () => {
+    it('gets, sets, replaces and deletes settings', async () => {
+      const { store } = await fresh();
+      assert.equal(await store.kv.get('server-id'), undefined);
+      await store.kv.set('server-id', 'one');
+      await store.kv.set('server-id', 'two');
+      assert.equal(await store.kv.get('server-id'), 'two');
+      assert.equal(await store.kv.delete('server-id'), true);
+      assert.equal(await store.kv.get('server-id'), undefined);
+      assert.equal(await store.kv.getOrSet('server-id', () => 'first'), 'first');
+      assert.equal(await store.kv.getOrSet('server-id', () => 'second'), 'first');
+      await assert.rejects(store.kv.set('Bad Key', 'x'), rejectsWith('BH_STORE_INVALID'));
+    });
+  });
+
+  describe(`store on ${factory.backend}: inventory`, () => {
+    it('creates, finds, updates and deletes profiles; names are unique', async () => {
+      const { store } = await fresh();
+      const p = await store.profiles.create({ name: 'debian-12', spec: { kernel: 'vmlinuz', args: ['quiet'] } });
+      assert.deepEqual(await store.profiles.get(p.id), p);
+      assert.deepEqual(await store.profiles.getByName('debian-12'), p);
+      await assert.rejects(store.profiles.create({ name: 'debian-12', spec: {} }), rejectsWith('BH_STORE_CONFLICT'));
+      const u = await store.profiles.update(p.id, { spec: { kernel: 'other' } });
+      assert.deepEqual(u, { id: p.id, name: 'debian-12', spec: { kernel: 'other' } });
+      assert.deepEqual((await store.profiles.list()).map((x) => x.name), ['debian-12']);
+      await assert.rejects(store.profiles.update('nope', { name: 'x' }), rejectsWith('BH_STORE_NOT_FOUND'));
+      assert.equal(await store.profiles.delete(p.id), true);
+      assert.equal(await store.profiles.get(p.id), undefined);
+    });
+
+    it('links groups to profiles, refuses unknown profiles, and unlinks on profile delete', async () => {
+      const { store } = await fresh();
+      const p = await store.profiles.create({ name: 'rescue', spec: {} });
+      const g = await store.groups.create({ name: 'lab', profileId: p.id, labels: { rack: 'r1' } });
+      assert.deepEqual(await store.groups.getByName('lab'), { id: g.id, name: 'lab', profileId: p.id, labels: { rack: 'r1' } });
+      await assert.rejects(store.groups.create({ name: 'other', profileId: 'missing' }), rejectsWith('BH_STORE_NOT_FOUND'));
+      await assert.rejects(store.groups.create({ name: 'lab' }), rejectsWith('BH_STORE_CONFLICT'));
+      await store.profiles.delete(p.id);
+      assert.equal((await store.groups.get(g.id))?.profileId, null);
+      assert.deepEqual(await store.groups.update(g.id, { labels: { rack: 'r2' } }), { id: g.id, name: 'lab', profileId: null, labels: { rack: 'r2' } });
+      assert.equal(await store.groups.delete(g.id), true);
+      assert.deepEqual(await store.groups.list(), []);
+    });
+
+    it('stores hosts with their MACs, finds them by MAC or UUID, and keeps MACs unique', async () => {
+      const { store } = await fresh();
+      const g = await store.groups.create({ name: 'lab' });
+      const h = await store.hosts.create({ hostname: 'node1', uuid: 'A1B2C3D4-0000-1111-2222-333344445555', arch: 'x64-uefi', groupId: g.id, macs: ['AA:BB:CC:00:00:02', 'aa:bb:cc:00:00:01'], labels: { role: 'web' } });
+      assert.deepEqual(h.macs, ['aa:bb:cc:00:00:01', 'aa:bb:cc:00:00:02']);
+      assert.equal(h.uuid, 'a1b2c3d4-0000-1111-2222-333344445555');
+      assert.equal(h.state, 'new');
+      assert.equal(h.createdAt, clock);
+      assert.deepEqual(await store.hosts.findByMac('AA:BB:CC:00:00:01'), h);
+      assert.deepEqual(await store.hosts.findByUuid('a1b2c3d4-0000-1111-2222-333344445555'), h);
+      await assert.rejects(store.hosts.create({ hostname: 'node2', macs: ['aa:bb:cc:00:00:02'] }), rejectsWith('BH_STORE_CONFLICT'));
+      assert.equal((await store.hosts.list()).length, 1, 'a failed create leaves no half host behind');
+      await assert.rejects(store.hosts.create({ groupId: 'missing' }), rejectsWith('BH_STORE_NOT_FOUND'));
+
+      clock += 5;
+      const u = await store.hosts.update(h.id, { state: 'installing', macs: ['aa:bb:cc:00:00:09'] });
+      assert.equal(u.state, 'installing');
+      assert.equal(u.updatedAt, clock);
+      assert.deepEqual(u.macs, ['aa:bb:cc:00:00:09']);
+      assert.equal(await store.hosts.findByMac('aa:bb:cc:00:00:01'), undefined);
+      await assert.rejects(store.hosts.update('missing', { state: 'x' }), rejectsWith('BH_STORE_NOT_FOUND'));
+      await assert.rejects(store.hosts.create({ macs: ['zz'] }), rejectsWith('BH_STORE_INVALID'));
+
+      assert.equal(await store.hosts.delete(h.id), true);
+      assert.equal(await store.hosts.findByMac('aa:bb:cc:00:00:09'), undefined);
+      assert.deepEqual(await store.hosts.list(), []);
+    });
+  });
+
+  describe(`store on ${factory.backend}: close`, () => {
+    it('waits for writes in flight, then refuses new calls', async () => {
+      const { store, url } = await fresh();
+      const puts = Array.from({ length: 50 }, (_, i) => store.leases.put(lease(i)));
+      const closed = store.close();
+      await assert.rejects(store.leases.get('198.18.0.1'), rejectsWith('BH_STORE_CLOSED'));
+      await Promise.all(puts);
+      await closed;
+      const again = await openAt(url);
+      assert.equal((await again.leases.listAll()).length, 50);
+    });
+  });
+}
