@@ -14,6 +14,8 @@ export {
   clientArch,
   clientNdi,
   clientUuid,
+  clientUuidWire,
+  encodeClientUuid,
   encodePxeBootItem,
   encodePxeBootMenu,
   encodePxeBootServers,
@@ -217,10 +219,14 @@ export function requestedOptions(buf: Raw): number[] | undefined {
   return out;
 }
 
-/** Option 57 (2 octets). Values below 576 count as 576 (D22). */
-export function maxMessageSize(buf: Raw): number | undefined {
+/**
+ * Option 57 (2 octets): the largest DHCP message the client accepts. Values below 576 count as 576
+ * (D22); values above `limit` (default 1472, a 1500-octet Ethernet MTU less IP and UDP headers)
+ * count as `limit`: EDK2 asks for 65280. Undefined when absent or malformed (then use 576).
+ */
+export function maxMessageSize(buf: Raw, limit = 1472): number | undefined {
   const v = u16Option(buf);
-  return v === undefined ? undefined : Math.max(MIN_MAX_MESSAGE_SIZE, v);
+  return v === undefined ? undefined : Math.max(MIN_MAX_MESSAGE_SIZE, Math.min(v, limit));
 }
 
 /** Option 12, sanitised: every octet outside [A-Za-z0-9.-] becomes '-', at most 63 characters; undefined when empty. */

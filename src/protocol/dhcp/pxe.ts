@@ -102,12 +102,7 @@ export function hex(buf: Uint8Array, sep = ''): string {
   return s;
 }
 
-/**
- * Option 97: type 0 followed by 16 octets, formatted as a canonical lowercase UUID in the order the
- * octets arrive (as pxelinux and dnsmasq print it). All-zero and all-ones UUIDs mean "no UUID"
- * (unset SMBIOS) and give undefined: they must not identify a host.
- */
-export function clientUuid(buf: Uint8Array | undefined): string | undefined {
+function uuidOctets(buf: Uint8Array | undefined): Uint8Array | undefined {
   if (buf === undefined || buf.length !== 17 || buf[0] !== 0) return undefined;
   let zero = true;
   let ones = true;
@@ -115,9 +110,44 @@ export function clientUuid(buf: Uint8Array | undefined): string | undefined {
     if (buf[i] !== 0) zero = false;
     if (buf[i] !== 0xff) ones = false;
   }
-  if (zero || ones) return undefined;
-  const h = hex(buf.subarray(1));
+  return zero || ones ? undefined : buf.subarray(1);
+}
+
+function uuidString(h: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * Option 97: type 0 followed by 16 octets, as a canonical lowercase UUID the way the machine shows
+ * it (dmidecode, firmware setup, libvirt/QEMU -uuid). PXE clients (iPXE, EDK2: see
+ * test/fixtures/dhcp/README.md) send the SMBIOS/GUID layout, whose first three fields are
+ * little-endian, so those are byte-swapped here. All-zero and all-ones UUIDs mean "no UUID" (unset
+ * SMBIOS) and give undefined: they must not identify a host.
+ */
+export function clientUuid(buf: Uint8Array | undefined): string | undefined {
+  const u = uuidOctets(buf);
+  if (u === undefined) return undefined;
+  const h = hex(u);
+  const swapped =
+    h.slice(6, 8) + h.slice(4, 6) + h.slice(2, 4) + h.slice(0, 2) + h.slice(10, 12) + h.slice(8, 10) + h.slice(14, 16) + h.slice(12, 14) + h.slice(16);
+  return uuidString(swapped);
+}
+
+/** Option 97 octets in arrival order, formatted as a UUID (pxelinux's `pxelinux.cfg/<uuid>` and dnsmasq's form). */
+export function clientUuidWire(buf: Uint8Array | undefined): string | undefined {
+  const u = uuidOctets(buf);
+  return u === undefined ? undefined : uuidString(hex(u));
+}
+
+/** The option 97 value (type 0 + 16 octets) for a UUID given as the machine shows it; undefined if not a UUID. */
+export function encodeClientUuid(uuid: string): Uint8Array | undefined {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uuid)) return undefined;
+  const h = uuid.toLowerCase().replace(/-/g, '');
+  const wire =
+    h.slice(6, 8) + h.slice(4, 6) + h.slice(2, 4) + h.slice(0, 2) + h.slice(10, 12) + h.slice(8, 10) + h.slice(14, 16) + h.slice(12, 14) + h.slice(16);
+  const out = new Uint8Array(17);
+  out.set(Buffer.from(wire, 'hex'), 1);
+  return out;
 }
 
 /** Option 43 as PXE sub-options (PAD and END honoured); undefined when a sub-option overruns. */
