@@ -36,18 +36,32 @@ export interface DhcpServiceInterface {
   mode: 'proxy' | 'full';
 }
 
-export interface DhcpServiceOptions {
+export interface DhcpBindOptions {
   interfaces: DhcpServiceInterface[];
-  server: DhcpHandler;
-  logger: Logger;
   /** Kernel receive buffer per socket; default 4 MiB so bursts (10,000 clients at once) are not dropped. */
   receiveBufferBytes?: number;
   /** Socket factory; default openInterfaceSocket (tests pass loopback sockets). */
   openSocket?: (o: InterfaceSocketOptions) => Promise<dgram.Socket>;
   /** The IPv4 address of an interface; default its first address (primaryIpv4). */
   interfaceAddress?: (name: string) => string;
+}
+
+export interface DhcpStartOptions {
+  server: DhcpHandler;
+  logger: Logger;
   /** How long stop() waits for requests already being handled (e.g. a lease write) before closing. Default 5 s. */
   drainMs?: number;
+}
+
+export type DhcpServiceOptions = DhcpBindOptions & DhcpStartOptions;
+
+/** Sockets bound (while still privileged) but not yet serving: datagrams are read and discarded until start(). */
+export interface BoundDhcpSockets {
+  listening(): { interface: string; port: number; address: string }[];
+  /** Starts feeding datagrams to the server. Call once. */
+  start(opts: DhcpStartOptions): DhcpService;
+  /** Closes the sockets without ever serving (startup failed). */
+  abort(): Promise<void>;
 }
 
 export interface DhcpService {
@@ -68,15 +82,12 @@ interface Bound {
   socket: dgram.Socket;
 }
 
-export async function startDhcpService(opts: DhcpServiceOptions): Promise<DhcpService> {
-  const log = opts.logger;
-  const limited = new RateLimitedLog(log);
-  const counts = new Map<string, number>();
-  const bump = (key: string, n = 1): void => {
-    counts.set(key, (counts.get(key) ?? 0) + n);
-  };
-  for (const k of ['received', 'sent', 'send_errors', 'handler_errors']) counts.set(k, 0);
-
+/**
+ * Opens every DHCP socket: UDP 67 on each interface, plus UDP 4011 on proxy-mode interfaces, each
+ * bound to its interface. Throws NetError (BH_NET_NO_INTERFACE, BH_NET_NO_ADDRESS, BH_NET_PERMISSION,
+ * BH_NET_IN_USE) after closing whatever it had opened.
+ */
+export async function bindDhcpSockets(opts: DhcpBindOptions): Promise<BoundDhcpSockets> {
   const names = new Set<string>();
   for (const i of opts.interfaces) {
     if (names.has(i.name)) throw new NetError('BH_NET_SOCKET', `interface ${i.name} is listed twice in dhcp.interfaces`, 'list each interface once, with its mode');
@@ -97,6 +108,36 @@ export async function startDhcpService(opts: DhcpServiceOptions): Promise<DhcpSe
     await Promise.all(bound.map((b) => closeSocket(b.socket)));
     throw err;
   }
+  // Until start(), datagrams are read and dropped (no 'message' listener), so no queue builds up.
+  let started = false;
+  const listening = (): { interface: string; port: number; address: string }[] => bound.map((b) => ({ interface: b.iface, port: b.port, address: b.address }));
+  return {
+    listening,
+    abort: async () => {
+      if (!started) await Promise.all(bound.map((b) => closeSocket(b.socket)));
+    },
+    start: (o) => {
+      if (started) throw new Error('BoundDhcpSockets.start() called twice');
+      started = true;
+      return serveOn(bound, o, listening);
+    },
+  };
+}
+
+/** Binds the sockets and starts serving: bindDhcpSockets() then start(). */
+export async function startDhcpService(opts: DhcpServiceOptions): Promise<DhcpService> {
+  const b = await bindDhcpSockets(opts);
+  return b.start(opts);
+}
+
+function serveOn(bound: Bound[], opts: DhcpStartOptions, listening: () => { interface: string; port: number; address: string }[]): DhcpService {
+  const log = opts.logger;
+  const limited = new RateLimitedLog(log);
+  const counts = new Map<string, number>();
+  const bump = (key: string, n = 1): void => {
+    counts.set(key, (counts.get(key) ?? 0) + n);
+  };
+  for (const k of ['received', 'sent', 'send_errors', 'handler_errors']) counts.set(k, 0);
 
   let stopped = false;
   const inFlight = new Set<Promise<void>>();
@@ -167,7 +208,7 @@ export async function startDhcpService(opts: DhcpServiceOptions): Promise<DhcpSe
       return stopping;
     },
     counters: () => Object.fromEntries(counts),
-    listening: () => bound.map((b) => ({ interface: b.iface, port: b.port, address: b.address })),
+    listening,
   };
 }
 

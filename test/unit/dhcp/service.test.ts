@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { startDhcpService } from '../../../src/dhcp/service.ts';
+import { bindDhcpSockets, startDhcpService } from '../../../src/dhcp/service.ts';
 import type { DhcpHandler, ServiceReply, ServiceRequestMeta } from '../../../src/dhcp/service.ts';
 import type { InterfaceSocketOptions } from '../../../src/net/socket.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
@@ -149,6 +149,22 @@ test('a socket that cannot be opened fails the start and closes the ones already
     startDhcpService({ interfaces: [{ name: 'lan0', mode: 'full' }, { name: 'lan0', mode: 'proxy' }], server, logger: silentLogger(), openSocket: f.open, interfaceAddress: (n) => ADDRS[n]! }),
     /listed twice/,
   );
+});
+
+test('bind first, serve later: abort() closes sockets that never served; start() runs once', async () => {
+  const f = await loopbackFactory();
+  const bound = await bindDhcpSockets({ interfaces: [{ name: 'lan0', mode: 'full' }], openSocket: f.open, interfaceAddress: (n) => ADDRS[n]! });
+  assert.deepEqual(bound.listening(), [{ interface: 'lan0', port: 67, address: '198.18.9.1' }]);
+  await bound.abort();
+  assert.throws(() => f.opened[0]!.s.address(), /Not running/);
+
+  const g = await loopbackFactory();
+  const b2 = await bindDhcpSockets({ interfaces: [{ name: 'lan1', mode: 'full' }], openSocket: g.open, interfaceAddress: (n) => ADDRS[n]! });
+  const svc = b2.start({ server: { handle: async () => [] }, logger: silentLogger() });
+  assert.throws(() => b2.start({ server: { handle: async () => [] }, logger: silentLogger() }), /twice/);
+  await b2.abort(); // no effect once serving
+  assert.equal(g.opened[0]!.s.address().port > 0, true);
+  await svc.stop();
 });
 
 async function waitUntil(cond: () => boolean): Promise<void> {
