@@ -1,10 +1,81 @@
 // Which services `bootherd serve` runs, built from the config. Each binds its sockets here (while
-// the process may still be root) and starts serving later, once the store is open.
+// the process may still be root) and starts serving later, once privileges are dropped and the
+// store is open.
+import dgram from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { mkdirSync } from 'node:fs';
 import type { ResolvedConfig } from '../config/load.ts';
 import type { Logger } from '../log/logger.ts';
-import type { BoundService } from './serve.ts';
+import { FileResolver } from '../files/resolver.ts';
+import { GeneratedFiles } from '../files/registry.ts';
+import { TftpServer } from '../tftp/server.ts';
+import { CliError } from '../cli/errors.ts';
+import type { BoundService, Service } from './serve.ts';
 
-export async function bindServices(_config: ResolvedConfig, _log: Logger): Promise<BoundService[]> {
+export async function bindServices(config: ResolvedConfig, log: Logger): Promise<BoundService[]> {
   const bound: BoundService[] = [];
+  try {
+    ensureBootRoot(config.boot_root);
+    const registry = new GeneratedFiles();
+    if (config.tftp.enabled) bound.push(await bindTftp(config, log, registry));
+  } catch (err) {
+    await Promise.allSettled(bound.map((b) => b.abort()));
+    throw err;
+  }
   return bound;
+}
+
+function ensureBootRoot(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+  } catch (err) {
+    throw new CliError('BH_BOOT_ROOT', `cannot create the boot root ${dir} (${(err as NodeJS.ErrnoException).code ?? 'EIO'})`, 'set boot_root (or BOOTHERD_BOOT_ROOT) to an existing directory of boot files');
+  }
+}
+
+/** Binds a UDP socket now (privileged port 69 needs root or CAP_NET_BIND_SERVICE). */
+export function bindUdp(address: string, port: number, what: string): Promise<Socket> {
+  const socket = dgram.createSocket({ type: 'udp4' });
+  return new Promise((resolve, reject) => {
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      socket.close();
+      const hint =
+        err.code === 'EACCES'
+          ? `port ${port} is privileged: start bootherd as root (with "user:" set) or grant it CAP_NET_BIND_SERVICE (docs/deployment.md)`
+          : err.code === 'EADDRINUSE'
+            ? `another program already serves ${what} on ${address}:${port}: stop it (ss -ulpn 'sport = :${port}' shows which) or change the port`
+            : err.code === 'EADDRNOTAVAIL'
+              ? `${address} is not an address of this machine: fix ${what.toLowerCase()}.address`
+              : 'check the address and port in the config';
+      reject(new CliError(`BH_${what}_BIND`, `cannot listen for ${what} on ${address}:${port} (${err.code ?? err.message})`, hint));
+    });
+    socket.bind({ address, port, exclusive: true }, () => {
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+  });
+}
+
+async function bindTftp(config: ResolvedConfig, log: Logger, registry: GeneratedFiles): Promise<BoundService> {
+  const socket = await bindUdp(config.tftp.address, config.tftp.port, 'TFTP');
+  return {
+    name: 'tftp',
+    abort: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    async start({ events }): Promise<Service> {
+      const resolver = new FileResolver({ root: config.boot_root, registry });
+      const server = new TftpServer({ logger: log.child({ component: 'tftp' }), events, resolver, registry });
+      await server.start({ socket });
+      const address = socket.address();
+      return {
+        name: 'tftp',
+        describe: () => ({ address: address.address, port: address.port, root: config.boot_root }),
+        async stop(graceMs: number): Promise<void> {
+          // Let running transfers finish within the grace period, then cut the rest (ERROR 0).
+          const deadline = Date.now() + graceMs;
+          while (server.activeSessions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+          await server.stop();
+        },
+      };
+    },
+  };
 }

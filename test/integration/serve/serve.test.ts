@@ -2,7 +2,7 @@
 // `user: nobody`, it gets ready, runs as nobody (checked in /proc), and stops cleanly on SIGTERM.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,13 +12,14 @@ import { Daemon } from '../../helpers/daemon.ts';
 const root = canUseNetns();
 let lab: NetLab;
 let ns = '';
+let client = '';
 let dir = '';
 
 before(() => {
   if (!root) return;
   lab = new NetLab();
   ns = lab.ns('srv');
-  const client = lab.ns('cli');
+  client = lab.ns('cli');
   lab.veth({ ns, ifname: 'lan0', addr: '198.18.10.1/24' }, { ns: client, ifname: 'eth0', addr: '198.18.10.2/24' });
   dir = mkdtempSync(join(tmpdir(), 'bh-serve-'));
   chmodSync(dir, 0o755); // nobody must be able to reach its state dir inside
@@ -34,8 +35,11 @@ function ids(pid: number, field: 'Uid' | 'Gid' | 'Groups'): number[] {
 test('started as root with user: nobody, bootherd gets ready, runs as nobody, and stops cleanly on SIGTERM', { skip: root ? false : 'needs root for network namespaces' }, async () => {
   const [, , uid, gid] = execFileSync('getent', ['passwd', 'nobody'], { encoding: 'utf8' }).trim().split(':').map((x) => x);
   const state = join(dir, 'state');
+  const boot = join(dir, 'boot');
+  mkdirSync(boot);
+  writeFileSync(join(boot, 'hello.txt'), 'served after the drop\n');
   const cfg = join(dir, 'bootherd.yaml');
-  writeFileSync(cfg, `state_dir: ${state}\nuser: nobody\nshutdown_grace: 5\ntftp:\n  address: 198.18.10.1\nhttp:\n  address: 198.18.10.1\n`);
+  writeFileSync(cfg, `state_dir: ${state}\nboot_root: ${boot}\nuser: nobody\nshutdown_grace: 5\ntftp:\n  address: 198.18.10.1\nhttp:\n  address: 198.18.10.1\n`);
   const d = new Daemon(['serve', '--config', cfg], { lab, ns });
   const ready = await d.ready();
   assert.equal(ready.msg, 'bootherd ready');
@@ -47,6 +51,10 @@ test('started as root with user: nobody, bootherd gets ready, runs as nobody, an
   assert.ok(!ids(d.pid, 'Groups').includes(0), 'no supplementary group root');
   const capEff = /^CapEff:\s*(\w+)$/m.exec(readFileSync(`/proc/${d.pid}/status`, 'utf8'))?.[1];
   assert.equal(BigInt(`0x${capEff ?? 'f'}`), 0n, 'no capabilities left');
+
+  // Port 69 was bound as root and is served as nobody: a client on the link fetches a file.
+  assert.deepEqual(ready['services'], { tftp: { address: '198.18.10.1', port: 69, root: boot } });
+  assert.equal(lab.exec(client, 'curl', ['-sS', '--max-time', '20', 'tftp://198.18.10.1/hello.txt']), 'served after the drop\n');
 
   // The state it created belongs to nobody.
   assert.equal(statSync(state).uid, Number(uid));
