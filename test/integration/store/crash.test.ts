@@ -1,0 +1,100 @@
+// Crash durability: a child process writes leases and prints each one once put() resolved; we
+// SIGKILL it mid-stream, reopen the store and check that every printed lease is there and that the
+// database is sound. On SQLite (WAL, synchronous=FULL) and, as root, on a throwaway PostgreSQL.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { openStore } from '../../../src/store/index.ts';
+import { silentLogger } from '../../../src/log/logger.ts';
+import { startPostgres } from '../../helpers/postgres.ts';
+import type { PgCluster } from '../../helpers/postgres.ts';
+
+const WRITER = path.join(import.meta.dirname, '../../helpers/store-writer.ts');
+const KILL_AFTER = 200;
+
+/** Runs the writer, SIGKILLs it after KILL_AFTER acknowledged writes; returns every acknowledged write. */
+function writeUntilKilled(url: string): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRITER, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const acked = new Map<string, number>();
+    let buf = '';
+    let stderr = '';
+    let killed = false;
+    const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const line of lines) {
+        const [ip, exp] = line.split(' ');
+        if (ip === undefined || exp === undefined) continue;
+        acked.set(ip, Number(exp));
+      }
+      if (!killed && acked.size >= KILL_AFTER) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(guard);
+      if (signal !== 'SIGKILL' || !killed) reject(new Error(`writer ended before the kill (code ${code}, signal ${signal}): ${stderr}`));
+      else resolve(acked);
+    });
+  });
+}
+
+async function checkAllThere(url: string, acked: Map<string, number>): Promise<number> {
+  const store = await openStore(url, { logger: silentLogger() });
+  try {
+    assert.deepEqual((await store.status()).pending, []);
+    const stored = new Map((await store.leases.listAll()).map((l) => [l.ip, l.expiresAt]));
+    const missing = [...acked].filter(([ip, exp]) => stored.get(ip) !== exp);
+    assert.deepEqual(missing, [], 'every lease acknowledged before the kill must be in the store');
+    return stored.size;
+  } finally {
+    await store.close();
+  }
+}
+
+describe('store crash durability', () => {
+  it('SQLite: every acknowledged put survives SIGKILL and the file passes integrity_check', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bh-crash-'));
+    try {
+      const file = path.join(dir, 'leases.db');
+      const acked = await writeUntilKilled(`sqlite:${file}`);
+      assert.ok(acked.size >= KILL_AFTER);
+      const raw = new DatabaseSync(file);
+      try {
+        assert.deepEqual(raw.prepare('pragma integrity_check').all().map((r) => ({ ...r })), [{ integrity_check: 'ok' }]);
+      } finally {
+        raw.close();
+      }
+      const total = await checkAllThere(`sqlite:${file}`, acked);
+      assert.ok(total >= acked.size);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe('PostgreSQL', () => {
+    let cluster: PgCluster | undefined;
+    after(() => cluster?.stop());
+    it('every acknowledged put survives SIGKILL of the writer', async (t) => {
+      if (process.getuid?.() !== 0) {
+        t.skip('needs root: the test cluster runs as the postgres user via runuser');
+        return;
+      }
+      cluster = startPostgres();
+      const url = await cluster.createDatabase('bh_crash');
+      const acked = await writeUntilKilled(url);
+      assert.ok(acked.size >= KILL_AFTER);
+      await checkAllThere(url, acked);
+    });
+  });
+});
