@@ -1,0 +1,159 @@
+// The boot-file decision: from what a DHCP client says about itself (architecture, vendor class,
+// user class) and the configured overrides, pick the file or URL it should load next, and say why.
+// Pure: no I/O, no clock. The DHCP server encodes the result into siaddr, file, sname, 60 and 67.
+import { archInfo } from './arch.ts';
+import type { ArchInfo } from './arch.ts';
+
+/** The loaders Debian's `ipxe` package installs under /usr/lib/ipxe. */
+export const DEBIAN_LOADERS: ReadonlySet<string> = new Set(['undionly.kpxe', 'undionly.kkpxe', 'ipxe.pxe', 'ipxe.lkrn', 'ipxe.efi', 'snponly.efi']);
+
+/** The first-stage loader per architecture key when the config names none. */
+export const DEFAULT_LOADERS: Readonly<Record<string, string>> = {
+  bios: 'undionly.kpxe',
+  'x64-uefi': 'snponly.efi',
+  'x64-http': 'ipxe.efi',
+  'ia32-uefi': 'ipxe-i386.efi',
+  'ia32-http': 'ipxe-i386.efi',
+  'arm32-uefi': 'ipxe-arm32.efi',
+  'arm32-http': 'ipxe-arm32.efi',
+  'arm64-uefi': 'ipxe-arm64.efi',
+  'arm64-http': 'ipxe-arm64.efi',
+  'riscv64-uefi': 'ipxe-riscv64.efi',
+  'riscv64-http': 'ipxe-riscv64.efi',
+  'loong64-uefi': 'ipxe-loong64.efi',
+  'loong64-http': 'ipxe-loong64.efi',
+};
+
+export interface BootFacts {
+  /** Option 93 entries (first = preferred); empty when absent or malformed. */
+  arches: number[];
+  /** Option 60 as sent, or undefined. */
+  vendorClass: string | undefined;
+  /** Option 77 entries (`iPXE` when the client already runs iPXE). */
+  userClasses: string[];
+}
+
+export interface BootSettings {
+  bootfiles?: Record<string, string>;
+  ipxeScript?: string;
+}
+
+export interface BootContext {
+  /** The TFTP server for siaddr/sname. */
+  tftpServer: string;
+  /** Base URL of the HTTP server, without a trailing slash (http://198.18.0.1:8080). */
+  httpBase: string;
+  /** Config defaults: `dhcp.boot.bootfiles` and `dhcp.boot.ipxe_script`. */
+  defaults: BootSettings & { ipxeScript: string };
+  registrationScript: string;
+  /** The host's group settings, if the host is in a group. */
+  group?: BootSettings & { name: string };
+  /** Per-host settings (reservation or inventory); `bootfile` wins over every arch map. */
+  host?: { bootfile?: string; ipxeScript?: string; source: string };
+  /** Unknown client under the `register` policy: iPXE gets the registration script only. */
+  registrationOnly?: boolean;
+}
+
+export interface BootDecision {
+  /** `none`: not a network-boot client (or nothing to give it); send no boot file. */
+  action: 'boot' | 'none';
+  /** The TFTP path or absolute URL for `file` and option 67. */
+  file?: string;
+  transport?: 'tftp' | 'http';
+  /** next-server. */
+  siaddr: string;
+  /** Option 60 the reply must carry (HTTP Boot clients ignore offers without `HTTPClient`). */
+  vendorClass?: 'PXEClient' | 'HTTPClient';
+  /** `ipxe` once the client runs iPXE (user class iPXE), else `firmware`. */
+  stage: 'firmware' | 'ipxe';
+  arch?: { code: number; key: string; name: string };
+  why: string;
+}
+
+function isUrl(s: string): boolean {
+  return /^(https?|tftp):\/\//i.test(s);
+}
+
+function toUrl(base: string, pathOrUrl: string): string {
+  if (isUrl(pathOrUrl)) return pathOrUrl;
+  return `${base}/${pathOrUrl.replace(/^\/+/, '')}`;
+}
+
+/** The architecture: option 93's first entry, else the `Arch:NNNNN` part of option 60. */
+export function clientArch(facts: BootFacts): number | undefined {
+  if (facts.arches.length > 0) return facts.arches[0];
+  const m = /^(?:PXEClient|HTTPClient):Arch:([0-9]{5})/.exec(facts.vendorClass ?? '');
+  return m === null ? undefined : Number(m[1]);
+}
+
+export function decideBoot(facts: BootFacts, ctx: BootContext): BootDecision {
+  const vc = facts.vendorClass ?? '';
+  const pxe = vc.startsWith('PXEClient');
+  const httpClient = vc.startsWith('HTTPClient');
+  const ipxe = facts.userClasses.includes('iPXE');
+  const code = clientArch(facts);
+  const info: ArchInfo | undefined = code === undefined ? undefined : archInfo(code);
+  const arch = info === undefined ? undefined : { code: info.code, key: info.key, name: info.name };
+  const siaddr = ctx.tftpServer;
+  const echo: 'PXEClient' | 'HTTPClient' | undefined = httpClient ? 'HTTPClient' : pxe ? 'PXEClient' : undefined;
+
+  // Already in iPXE: hand out the script URL, never an iPXE binary again (no chainload loop).
+  if (ipxe) {
+    let script: string;
+    let why: string;
+    if (ctx.registrationOnly === true) {
+      script = ctx.registrationScript;
+      why = 'iPXE client, unknown host under the register policy: registration script';
+    } else if (ctx.host?.ipxeScript !== undefined) {
+      script = ctx.host.ipxeScript;
+      why = `iPXE client: script from ${ctx.host.source}`;
+    } else if (ctx.group?.ipxeScript !== undefined) {
+      script = ctx.group.ipxeScript;
+      why = `iPXE client: script of group ${ctx.group.name}`;
+    } else {
+      script = ctx.defaults.ipxeScript;
+      why = 'iPXE client (user class iPXE): the HTTP script URL, not the iPXE binary again';
+    }
+    return { action: 'boot', file: toUrl(ctx.httpBase, script), transport: 'http', siaddr, stage: 'ipxe', why, ...(echo ? { vendorClass: echo } : {}), ...(arch ? { arch } : {}) };
+  }
+
+  if (!pxe && !httpClient) {
+    return { action: 'none', siaddr, stage: 'firmware', why: 'not a network-boot client (no PXEClient/HTTPClient vendor class, no iPXE user class)', ...(arch ? { arch } : {}) };
+  }
+
+  const http = httpClient || info?.http === true;
+  let file: string;
+  let why: string;
+  if (ctx.registrationOnly !== true && ctx.host?.bootfile !== undefined) {
+    file = ctx.host.bootfile;
+    why = `boot file from ${ctx.host.source}`;
+  } else if (ctx.registrationOnly !== true && info !== undefined && ctx.group?.bootfiles?.[info.key] !== undefined) {
+    file = ctx.group.bootfiles[info.key]!;
+    why = `boot file of group ${ctx.group.name} for ${info.key}`;
+  } else if (info !== undefined && ctx.defaults.bootfiles?.[info.key] !== undefined) {
+    file = ctx.defaults.bootfiles[info.key]!;
+    why = `configured boot file for ${info.key}`;
+  } else if (info !== undefined && DEFAULT_LOADERS[info.key] !== undefined) {
+    file = DEFAULT_LOADERS[info.key]!;
+    why = `default loader for arch ${info.code} (${info.name})`;
+    if (!DEBIAN_LOADERS.has(file)) why += `: ${file} is not shipped by Debian's ipxe package; put it in the assets directory or set dhcp.boot.bootfiles.${info.key}`;
+    if (ctx.registrationOnly === true) why += '; unknown host: the registration script follows in iPXE';
+  } else if (code === undefined) {
+    return { action: 'none', siaddr, stage: 'firmware', why: `${vc.split(':')[0]} without a usable architecture (option 93); no boot file`, ...(echo ? { vendorClass: echo } : {}) };
+  } else {
+    const key = info?.key ?? String(code);
+    return {
+      action: 'none',
+      siaddr,
+      stage: 'firmware',
+      why: `no default loader for arch ${code}${info ? ` (${info.name})` : ' (not in the IANA registry)'}; set dhcp.boot.bootfiles.${key}`,
+      ...(echo ? { vendorClass: echo } : {}),
+      ...(arch ? { arch } : {}),
+    };
+  }
+
+  if (http) {
+    return { action: 'boot', file: toUrl(ctx.httpBase, file), transport: 'http', siaddr, vendorClass: 'HTTPClient', stage: 'firmware', why: `HTTP Boot: ${why}`, ...(arch ? { arch } : {}) };
+  }
+  return { action: 'boot', file, transport: isUrl(file) ? 'http' : 'tftp', siaddr, vendorClass: 'PXEClient', stage: 'firmware', why, ...(arch ? { arch } : {}) };
+}

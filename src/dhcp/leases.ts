@@ -1,0 +1,289 @@
+// The allocation engine: the in-memory lease table of every subnet, the rules for which address a
+// client gets, and the lease state machine (offered → bound → released/expired; declined =
+// quarantined). It writes through to the LeaseStore; bind() resolves only once the row is durable.
+// No I/O of its own, no logging, no sockets: the server decides what to send.
+import type { Lease, LeaseStore } from './lease-store.ts';
+import type { Cidr } from './ipv4.ts';
+import { cidrContains, ipToU32, u32ToIp } from './ipv4.ts';
+
+export interface ClientIdent {
+  /** `id:<hex>` when the client sent its own client identifier (option 61), else `mac:<mac>`. */
+  clientKey: string;
+  mac: string;
+}
+
+export interface LeaseSpace {
+  /** The subnet in CIDR form; the `subnet` column of its leases. */
+  key: string;
+  cidr: Cidr;
+  pools: { start: number; end: number }[];
+  /** Reserved address → the MAC it belongs to. Reserved addresses are never allocated dynamically. */
+  reserved: Map<number, string>;
+  /** MAC → reserved address. */
+  reservationByMac: Map<string, number>;
+}
+
+export type AllocateResult =
+  | { ok: true; ip: string; reason: 'existing' | 'reserved' | 'requested' | 'free' | 'reused' }
+  | { ok: false; reason: 'pool-exhausted' | 'reservation-conflict' };
+
+interface SpaceState {
+  space: LeaseSpace;
+  /** Per pool: the next never-used candidate. */
+  cursors: number[];
+  /** While now < exhaustedUntil, no address can be free (cleared by any release/expiry). */
+  exhaustedUntil: number;
+}
+
+/** `id:` keys identify a client on their own; `mac:` keys may be matched by MAC (RFC 2131 §4.2). */
+function explicitId(key: string): boolean {
+  return key.startsWith('id:');
+}
+
+/** Which of a client's rows is "its" lease: a bound or offered one over an ended one. */
+function rank(l: Lease): number {
+  return l.state === 'bound' || l.state === 'offered' ? 1 : 0;
+}
+
+export class LeaseTable {
+  private readonly store: LeaseStore;
+  private readonly now: () => number;
+  private readonly offerHoldMs: number;
+  private readonly quarantineMs: number;
+  private readonly byIp = new Map<string, Lease>();
+  private readonly byKey = new Map<string, Lease>();
+  private readonly byMac = new Map<string, Lease>();
+  private readonly spaces = new Map<string, SpaceState>();
+
+  constructor(opts: { store: LeaseStore; now: () => number; offerHoldMs: number; declineQuarantineMs: number; spaces: LeaseSpace[] }) {
+    this.store = opts.store;
+    this.now = opts.now;
+    this.offerHoldMs = opts.offerHoldMs;
+    this.quarantineMs = opts.declineQuarantineMs;
+    for (const s of opts.spaces) this.spaces.set(s.key, { space: s, cursors: s.pools.map((p) => p.start), exhaustedUntil: 0 });
+  }
+
+  /** Loads every lease from the store into memory. Rows the table cannot use are skipped and counted. */
+  async load(): Promise<{ loaded: number; skipped: number }> {
+    const rows = await this.store.listAll();
+    rows.sort((a, b) => a.updatedAt - b.updatedAt);
+    let loaded = 0;
+    let skipped = 0;
+    for (const r of rows) {
+      if (ipToU32(r.ip) === undefined || typeof r.clientKey !== 'string' || typeof r.mac !== 'string') {
+        skipped++;
+        continue;
+      }
+      this.index({ ...r, state: r.state === 'offered' ? 'expired' : r.state });
+      loaded++;
+    }
+    return { loaded, skipped };
+  }
+
+  get size(): number {
+    return this.byIp.size;
+  }
+
+  leaseAt(ip: string): Lease | undefined {
+    return this.byIp.get(ip);
+  }
+
+  all(): IterableIterator<Lease> {
+    return this.byIp.values();
+  }
+
+  /** The client's lease in this subnet: by client key, else by MAC unless both sides carry different client ids. */
+  findClient(subnet: string, id: ClientIdent): Lease | undefined {
+    const k = this.byKey.get(`${subnet}|${id.clientKey}`);
+    if (k !== undefined) return k;
+    const m = this.byMac.get(`${subnet}|${id.mac}`);
+    if (m === undefined) return undefined;
+    if (explicitId(m.clientKey) && explicitId(id.clientKey) && m.clientKey !== id.clientKey) return undefined;
+    return m;
+  }
+
+  /** True if the lease row belongs to this client (same key, or same MAC without conflicting ids). */
+  owns(lease: Lease, id: ClientIdent): boolean {
+    if (lease.clientKey === id.clientKey) return true;
+    if (lease.mac !== id.mac) return false;
+    return !(explicitId(lease.clientKey) && explicitId(id.clientKey));
+  }
+
+  /** Whether an address may be given to this client now. */
+  availableTo(st: LeaseSpace, ipNum: number, id: ClientIdent, now = this.now()): boolean {
+    const reservedFor = st.reserved.get(ipNum);
+    if (reservedFor !== undefined && reservedFor !== id.mac) return false;
+    if (ipNum === st.cidr.network || ipNum === st.cidr.broadcast) return false;
+    const l = this.byIp.get(u32ToIp(ipNum));
+    if (l === undefined) return true;
+    if (this.owns(l, id)) return !(l.state === 'declined' && l.expiresAt > now);
+    return !this.active(l, now);
+  }
+
+  /** A lease that still holds its address against other clients. */
+  active(l: Lease, now: number): boolean {
+    return (l.state === 'bound' || l.state === 'offered' || l.state === 'declined') && l.expiresAt > now;
+  }
+
+  inPool(space: LeaseSpace, ipNum: number): boolean {
+    for (const p of space.pools) if (ipNum >= p.start && ipNum <= p.end) return true;
+    return false;
+  }
+
+  /**
+   * Chooses the address for a client (DISCOVER, or a REQUEST we must allocate for): its current
+   * lease, its reservation, the address it asked for, a never-used address, then the longest-free one.
+   */
+  allocate(subnet: string, id: ClientIdent, requested?: string): AllocateResult {
+    const st = this.spaces.get(subnet);
+    if (st === undefined) return { ok: false, reason: 'pool-exhausted' };
+    const now = this.now();
+    const space = st.space;
+
+    const resv = space.reservationByMac.get(id.mac);
+    if (resv !== undefined) {
+      return this.availableTo(space, resv, id, now) ? { ok: true, ip: u32ToIp(resv), reason: 'reserved' } : { ok: false, reason: 'reservation-conflict' };
+    }
+
+    const mine = this.findClient(subnet, id);
+    if (mine !== undefined) {
+      const n = ipToU32(mine.ip);
+      if (n !== undefined && cidrContains(space.cidr, n) && this.inPool(space, n) && this.availableTo(space, n, id, now)) {
+        return { ok: true, ip: mine.ip, reason: 'existing' };
+      }
+    }
+
+    if (requested !== undefined) {
+      const n = ipToU32(requested);
+      if (n !== undefined && this.inPool(space, n) && this.availableTo(space, n, id, now)) return { ok: true, ip: requested, reason: 'requested' };
+    }
+
+    if (now < st.exhaustedUntil) return { ok: false, reason: 'pool-exhausted' };
+
+    // Never-used addresses first: each pool's cursor only moves forward.
+    for (let i = 0; i < space.pools.length; i++) {
+      const p = space.pools[i]!;
+      let c = st.cursors[i]!;
+      while (c <= p.end) {
+        if (!this.byIp.has(u32ToIp(c)) && this.availableTo(space, c, id, now)) {
+          st.cursors[i] = c + 1;
+          return { ok: true, ip: u32ToIp(c), reason: 'free' };
+        }
+        c++;
+      }
+      st.cursors[i] = c;
+    }
+
+    // Then the address whose lease ended longest ago (keeps recently released addresses for their owners).
+    let best: Lease | undefined;
+    let soonest = Infinity;
+    for (const l of this.byIp.values()) {
+      if (l.subnet !== subnet) continue;
+      const n = ipToU32(l.ip)!;
+      if (!this.inPool(space, n)) continue;
+      if (this.availableTo(space, n, id, now)) {
+        if (best === undefined || l.expiresAt < best.expiresAt) best = l;
+      } else if (this.active(l, now) && !space.reserved.has(n)) {
+        soonest = Math.min(soonest, l.expiresAt);
+      }
+    }
+    if (best !== undefined) return { ok: true, ip: best.ip, reason: 'reused' };
+    st.exhaustedUntil = soonest;
+    return { ok: false, reason: 'pool-exhausted' };
+  }
+
+  /** Holds an address for a client after an OFFER (memory only: an offer is not a lease). */
+  hold(subnet: string, id: ClientIdent, ip: string, hostname: string | null, serverId: string): Lease {
+    const now = this.now();
+    const prev = this.byIp.get(ip);
+    if (prev !== undefined && this.owns(prev, id) && prev.state === 'bound' && prev.expiresAt > now) {
+      return prev; // re-offering a bound lease does not shorten it
+    }
+    const l: Lease = { subnet, ip, clientKey: id.clientKey, mac: id.mac, hostname, state: 'offered', expiresAt: now + this.offerHoldMs, updatedAt: now, serverId };
+    this.index(l);
+    return l;
+  }
+
+  /**
+   * Binds the address to the client and resolves once the row is durable. If the write fails the
+   * table keeps the address only as an offer, and the error propagates (no ACK may be sent).
+   */
+  async bind(subnet: string, id: ClientIdent, ip: string, leaseMs: number, hostname: string | null, serverId: string): Promise<Lease> {
+    const now = this.now();
+    const l: Lease = { subnet, ip, clientKey: id.clientKey, mac: id.mac, hostname, state: 'bound', expiresAt: now + leaseMs, updatedAt: now, serverId };
+    // A client that moved to a new address gives up its old one in this subnet.
+    const old = this.findClient(subnet, id);
+    this.index(l);
+    try {
+      await this.store.put(l);
+    } catch (err) {
+      if (this.byIp.get(ip) === l) this.index({ ...l, state: 'offered', expiresAt: now + this.offerHoldMs });
+      throw err;
+    }
+    if (old !== undefined && old.ip !== ip && this.byIp.get(old.ip) === old && old.state === 'bound') {
+      const rel: Lease = { ...old, state: 'released', expiresAt: now, updatedAt: now };
+      this.index(rel);
+      this.freed(subnet);
+      this.store.put(rel).catch(() => {});
+    }
+    return l;
+  }
+
+  /** DHCPDECLINE: the address is in use by someone else; quarantine it and forget the client. */
+  async decline(lease: Lease): Promise<Lease> {
+    const now = this.now();
+    const l: Lease = { ...lease, clientKey: `declined:${lease.clientKey}`, state: 'declined', expiresAt: now + this.quarantineMs, updatedAt: now };
+    this.index(l);
+    await this.store.put(l);
+    return l;
+  }
+
+  /** DHCPRELEASE: the address is free again, but remembered for this client. */
+  async release(lease: Lease): Promise<Lease> {
+    const now = this.now();
+    const l: Lease = { ...lease, state: 'released', expiresAt: now, updatedAt: now };
+    this.index(l);
+    this.freed(lease.subnet);
+    await this.store.put(l);
+    return l;
+  }
+
+  /** Marks leases past their end as expired, in memory and in the store. Returns how many changed. */
+  async reclaimExpired(): Promise<number> {
+    const now = this.now();
+    let n = 0;
+    for (const l of this.byIp.values()) {
+      if ((l.state === 'bound' || l.state === 'offered') && l.expiresAt <= now) {
+        l.state = 'expired';
+        l.updatedAt = now;
+        n++;
+        this.freed(l.subnet);
+      }
+    }
+    await this.store.reclaimExpired(now);
+    return n;
+  }
+
+  private freed(subnet: string): void {
+    const st = this.spaces.get(subnet);
+    if (st !== undefined) st.exhaustedUntil = 0;
+  }
+
+  private index(l: Lease): void {
+    const prev = this.byIp.get(l.ip);
+    if (prev !== undefined) {
+      const pk = `${prev.subnet}|${prev.clientKey}`;
+      if (this.byKey.get(pk) === prev) this.byKey.delete(pk);
+      const pm = `${prev.subnet}|${prev.mac}`;
+      if (this.byMac.get(pm) === prev) this.byMac.delete(pm);
+    }
+    this.byIp.set(l.ip, l);
+    if (l.state === 'declined') return; // a quarantined address belongs to no client
+    const k = `${l.subnet}|${l.clientKey}`;
+    const ck = this.byKey.get(k);
+    if (ck === undefined || ck.ip === l.ip || rank(l) >= rank(ck)) this.byKey.set(k, l);
+    const m = `${l.subnet}|${l.mac}`;
+    const cm = this.byMac.get(m);
+    if (cm === undefined || cm.ip === l.ip || rank(l) >= rank(cm)) this.byMac.set(m, l);
+  }
+}
