@@ -1,4 +1,5 @@
 // Coded storage errors. Every error names what went wrong (BH_STORE_*) and what the operator can do.
+// As with the CLI's other errors, `message` says what happened and `hint` what to do; the CLI prints both.
 export type StoreErrorCode =
   | 'BH_STORE_URL'
   | 'BH_STORE_OPEN'
@@ -14,7 +15,7 @@ export class StoreError extends Error {
   /** What the operator should do about it. */
   readonly hint: string;
   constructor(code: StoreErrorCode, message: string, hint: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}. ${hint}`, options);
+    super(message, options);
     this.name = 'StoreError';
     this.code = code;
     this.hint = hint;
