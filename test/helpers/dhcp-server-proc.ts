@@ -1,0 +1,103 @@
+// Runs bootherd's DHCP server alone, for the DHCP integration tests and bench/dhcp, until
+// `bootherd serve` runs the `dhcp` section: DhcpServer + the real store (SQLite in state_dir) +
+// the per-interface socket service. Run it inside a test namespace:
+//   node dhcp-server-proc.ts CONFIG.(json|yaml)
+// CONFIG: { state_dir: "/tmp/...", database_url?: "...", dhcp: { ...the dhcp config section... } }
+// Prints one JSON line {"event":"ready","pid":N,"listening":[...]} when serving, then logs (JSON) to
+// stderr. SIGTERM/SIGINT: stop serving, let in-flight requests finish, close the store, exit 0.
+import { readFileSync, mkdirSync, writeSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { Value } from '@sinclair/typebox/value';
+import { createLogger } from '../../src/log/logger.ts';
+import { EventBus } from '../../src/events/bus.ts';
+import { openStore } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
+import { DhcpConfigSchema } from '../../src/dhcp/config.ts';
+import type { DhcpConfig } from '../../src/dhcp/config.ts';
+import { DhcpServer } from '../../src/dhcp/server.ts';
+import type { Lease, LeaseStore } from '../../src/dhcp/lease-store.ts';
+import { startDhcpService } from '../../src/dhcp/service.ts';
+
+/**
+ * The DHCP server's LeaseStore port over the store's lease repository. The server keys clients as
+ * `id:<hex>` / `mac:<mac>`; the store accepts only hex, ':', '.', '-' in client_key, so a MAC key is
+ * stored as the bare MAC and a client-id key as '-' + hex, reversibly.
+ */
+export function leaseStoreOver(store: Store): LeaseStore {
+  const toKey = (k: string): string => (k.startsWith('mac:') ? k.slice(4) : k.startsWith('id:') ? `-${k.slice(3)}` : k);
+  const fromKey = (k: string): string => (k.startsWith('-') ? `id:${k.slice(1)}` : `mac:${k}`);
+  const toPort = (l: { subnet: string; ip: string; clientKey: string; mac: string; hostname: string | null; state: Lease['state']; expiresAt: number; updatedAt: number; serverId: string }): Lease => ({
+    subnet: l.subnet,
+    ip: l.ip,
+    clientKey: fromKey(l.clientKey),
+    mac: l.mac,
+    hostname: l.hostname,
+    state: l.state,
+    expiresAt: l.expiresAt,
+    updatedAt: l.updatedAt,
+    serverId: l.serverId,
+  });
+  const toRow = (l: Lease) => ({ ...l, clientKey: toKey(l.clientKey) });
+  const r = store.leases;
+  return {
+    get: async (ip) => {
+      const l = await r.get(ip);
+      return l === undefined ? undefined : toPort(l);
+    },
+    findByClient: async (subnet, key) => {
+      const l = (await r.findByClient(subnet, toKey(key)))[0];
+      return l === undefined ? undefined : toPort(l);
+    },
+    listBySubnet: async (subnet) => (await r.listBySubnet(subnet)).map(toPort),
+    listAll: async () => (await r.listAll()).map(toPort),
+    put: async (l) => {
+      await r.put(toRow(l));
+    },
+    putMany: async (ls) => {
+      await r.putMany(ls.map(toRow));
+    },
+    delete: async (ip) => {
+      await r.delete(ip);
+    },
+    reclaimExpired: async (now) => (await r.reclaimExpired(now)).length,
+  };
+}
+
+async function main(): Promise<void> {
+  const file = process.argv[2];
+  if (file === undefined) throw new Error('usage: dhcp-server-proc.ts CONFIG');
+  const text = readFileSync(file, 'utf8');
+  const raw = (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as { state_dir: string; database_url?: string; log_level?: string; dhcp: unknown };
+  const dhcp = Value.Default(DhcpConfigSchema, structuredClone(raw.dhcp ?? {})) as DhcpConfig;
+  if (!Value.Check(DhcpConfigSchema, dhcp)) {
+    const first = [...Value.Errors(DhcpConfigSchema, dhcp)][0];
+    throw new Error(`bad dhcp config at ${first?.path}: ${first?.message}`);
+  }
+  const logger = createLogger({ level: (raw.log_level ?? 'warn') as 'warn', format: 'json', destination: 2 });
+  mkdirSync(raw.state_dir, { recursive: true });
+  const store = await openStore(raw.database_url ?? `sqlite:${raw.state_dir}/bootherd.db`, { logger });
+  await store.migrate();
+  const events = new EventBus();
+  const server = await DhcpServer.create({ config: dhcp, leases: leaseStoreOver(store), logger, events });
+  const interfaces = dhcp.interfaces.map((i) => ({ name: i.name, mode: i.mode ?? dhcp.mode }));
+  const service = await startDhcpService({ interfaces, server, logger });
+  writeSync(1, `${JSON.stringify({ event: 'ready', pid: process.pid, listening: service.listening() })}\n`);
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    await service.stop();
+    await store.close();
+    writeSync(1, `${JSON.stringify({ event: 'stopped', signal, service: service.counters(), server: server.counters() })}\n`);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGUSR2', () => writeSync(1, `${JSON.stringify({ event: 'counters', service: service.counters(), server: server.counters() })}\n`));
+}
+
+main().catch((err: unknown) => {
+  writeSync(2, `dhcp-server-proc: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});
