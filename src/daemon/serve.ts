@@ -71,6 +71,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'database migrated');
 
     const events = new EventBus((err) => log.error({ err }, 'boot event listener failed'));
+    recordEvents(events, store, log);
     for (const b of bound) running.push(await b.start({ store, events, log }));
   } catch (err) {
     await Promise.allSettled(running.map((s) => s.stop(0)));
@@ -113,6 +114,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
   process.removeListener('SIGINT', hard);
   process.removeListener('SIGTERM', hard);
   log.info('stopped');
+}
+
+/** Every boot event goes to the log and, durably, to the per-host timeline in the store. */
+function recordEvents(events: EventBus, store: Store, log: Logger): void {
+  const eventLog = log.child({ component: 'events' });
+  events.subscribe((e) => {
+    eventLog.info({ host: e.host, stage: e.stage, kind: e.kind, ...e.detail }, `${e.stage} ${e.kind}`);
+    store.events.append(e).catch((err: unknown) => eventLog.warn({ err }, 'could not store a boot event'));
+  });
 }
 
 export function waitForSignal(): Promise<string> {
