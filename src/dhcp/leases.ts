@@ -199,7 +199,7 @@ export class LeaseTable {
     if (prev !== undefined && this.owns(prev, id) && prev.state === 'bound' && prev.expiresAt > now) {
       return prev; // re-offering a bound lease does not shorten it
     }
-    const l: Lease = { subnet, ip, clientKey: id.clientKey, mac: id.mac, hostname, state: 'offered', expiresAt: now + this.offerHoldMs, updatedAt: now, serverId };
+    const l: Lease = { subnet, ip, clientKey: this.keyFor(prev, id), mac: id.mac, hostname, state: 'offered', expiresAt: now + this.offerHoldMs, updatedAt: now, serverId };
     this.index(l);
     return l;
   }
@@ -210,7 +210,7 @@ export class LeaseTable {
    */
   async bind(subnet: string, id: ClientIdent, ip: string, leaseMs: number, hostname: string | null, serverId: string): Promise<Lease> {
     const now = this.now();
-    const l: Lease = { subnet, ip, clientKey: id.clientKey, mac: id.mac, hostname, state: 'bound', expiresAt: now + leaseMs, updatedAt: now, serverId };
+    const l: Lease = { subnet, ip, clientKey: this.keyFor(this.byIp.get(ip), id), mac: id.mac, hostname, state: 'bound', expiresAt: now + leaseMs, updatedAt: now, serverId };
     // A client that moved to a new address gives up its old one in this subnet.
     const old = this.findClient(subnet, id);
     this.index(l);
@@ -227,6 +227,12 @@ export class LeaseTable {
       this.store.put(rel).catch(() => {});
     }
     return l;
+  }
+
+  /** Keeps a client id learned earlier (e.g. from the OS) when the same client comes back without one (firmware). */
+  private keyFor(prev: Lease | undefined, id: ClientIdent): string {
+    if (prev !== undefined && explicitId(prev.clientKey) && !explicitId(id.clientKey) && prev.mac === id.mac) return prev.clientKey;
+    return id.clientKey;
   }
 
   /** DHCPDECLINE: the address is in use by someone else; quarantine it and forget the client. */
