@@ -296,7 +296,8 @@ export function encodeDhcp(p: DhcpPacket, opts?: DhcpEncodeOptions): Buffer {
   } else {
     const canFile = p.file === '';
     const canSname = p.sname === '';
-    const withOverload = canFile || canSname
+    // Option 52 itself takes 3 octets of the options field.
+    const withOverload = mainCap >= 3 && (canFile || canSname)
       ? place(entries, [mainCap - 3, canFile ? FILE_LEN - 1 : 0, canSname ? SNAME_LEN - 1 : 0])
       : undefined;
     if (withOverload !== undefined && ((withOverload[1] as number[]).length > 0 || (withOverload[2] as number[]).length > 0)) {
