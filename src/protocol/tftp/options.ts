@@ -69,7 +69,9 @@ export function negotiate(options: readonly RequestOption[], mode: TransferMode,
         break;
       case 'tsize':
         // Netascii sizes depend on conversion the client may do differently: omit, like tftp-hpa.
-        if (mode === 'octet') result.oack.push({ name, value: String(fileSize) });
+        // An empty file gets no tsize either: curl rejects "tsize 0" in an OACK, and the empty
+        // DATA 1 tells every client the size anyway.
+        if (mode === 'octet' && fileSize > 0) result.oack.push({ name, value: String(fileSize) });
         break;
       case 'windowsize':
         if (n >= MIN_WINDOWSIZE && n <= MAX_WINDOWSIZE) {

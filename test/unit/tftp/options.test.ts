@@ -51,8 +51,9 @@ test('the negotiation table (SECURITY.md T18–T25)', () => {
   }
 });
 
-test('tsize is omitted in netascii mode (T24)', () => {
+test('tsize is omitted in netascii mode (T24) and for an empty file (curl rejects tsize 0)', () => {
   assert.deepEqual(oackOf([o('tsize', '0')], 'netascii').oack, []);
+  assert.deepEqual(oackOf([o('tsize', '0')], 'octet', 0).oack, []);
 });
 
 test('property: the OACK only holds requested names with values inside the RFC ranges', () => {
@@ -70,6 +71,7 @@ test('property: the OACK only holds requested names with values inside the RFC r
         if (n === 'timeout') assert.ok(num >= 1 && num <= 255);
         if (n === 'windowsize') assert.ok(num >= 1 && num <= 64);
         if (n === 'tsize') assert.equal(num, size);
+        if (n === 'tsize') assert.ok(size > 0);
       }
     }),
     { numRuns: 1000 },
