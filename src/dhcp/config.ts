@@ -67,8 +67,7 @@ export const PoolSchema = Type.Object(
 );
 
 export const UnknownClientsSchema = Type.Union([Type.Literal('answer'), Type.Literal('ignore'), Type.Literal('register')], {
-  description: 'What to do with a client that has no reservation and is not in the inventory: `answer` normally, `ignore` it (logged and counted), or answer with the registration boot only.',
-  default: 'answer',
+  description: 'What to do in this subnet with a client that has no reservation and is not in the inventory: `answer` normally, `ignore` it (logged and counted), or answer with the registration boot only. Default: `dhcp.unknown_clients`.',
   examples: ['answer', 'register'],
 });
 
