@@ -3,6 +3,7 @@
 // unit test fails when the two disagree.
 import { Type } from '@sinclair/typebox';
 import type { Static, TSchema } from '@sinclair/typebox';
+import { BootConfigSchema } from '../boot/config.ts';
 
 const LOG_LEVEL = Type.Union(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
@@ -109,6 +110,7 @@ export const ConfigSchema = Type.Object(
     }),
     tftp: TftpSchema,
     http: HttpSchema,
+    boot: BootConfigSchema,
   },
   { additionalProperties: false },
 );
