@@ -106,7 +106,7 @@ export const AccessSchema = Type.Object(
 
 export const BootGroupSchema = Type.Object(
   {
-    bootfiles: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9-]+$' }), Type.String({ minLength: 1, maxLength: 255 }), { description: 'Boot file (TFTP path) or URL per architecture key (see `dhcp.boot.bootfiles`).', examples: [{ 'x64-uefi': 'grubx64.efi' }] })),
+    bootfiles: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9-]+$' }), Type.String({ minLength: 1, maxLength: 255 }), { additionalProperties: false, description: 'Boot file (TFTP path) or URL per architecture key (see `dhcp.boot.bootfiles`).', examples: [{ 'x64-uefi': 'grubx64.efi' }] })),
     ipxe_script: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'The iPXE script URL or path (relative to the HTTP base) for this group.', examples: ['groups/workers.ipxe'] })),
     ...optionFields,
   },
@@ -118,13 +118,14 @@ export const BootSchema = Type.Object(
     tftp_server: Type.Optional(ip('The TFTP server put in siaddr (next-server) and sname. Default: the address of the interface the request came in on.')),
     http_base: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 200, description: 'Base URL of bootherd\'s HTTP server, without a trailing slash. Default: http://<receiving interface address>:<http.port>.', examples: ['http://198.18.0.1:8080'] })),
     bootfiles: Type.Record(Type.String({ pattern: '^[a-z0-9-]+$' }), Type.String({ minLength: 1, maxLength: 255 }), {
+      additionalProperties: false,
       default: {},
       description: 'Overrides of the default loader per architecture key: `bios`, `ia32-uefi`, `x64-uefi`, `arm32-uefi`, `arm64-uefi`, `x64-http`, `arm64-http`, … (see docs). A value that starts with http:// or https:// is a URL; anything else is a TFTP path.',
       examples: [{ bios: 'undionly.kpxe', 'x64-uefi': 'ipxe.efi' }],
     }),
     ipxe_script: Type.String({ minLength: 1, maxLength: 255, default: 'boot.ipxe?mac=${net0/mac}&uuid=${uuid}&arch=${buildarch}', description: 'The URL (or path relative to the HTTP base) given to clients already running iPXE. `${…}` are iPXE\'s own variables, expanded by the client.', examples: ['boot.ipxe?mac=${net0/mac}&uuid=${uuid}&arch=${buildarch}'] }),
     registration_script: Type.String({ minLength: 1, maxLength: 255, default: 'register.ipxe?mac=${net0/mac}&uuid=${uuid}&arch=${buildarch}', description: 'The iPXE script given to unknown clients when `unknown_clients` is `register`.', examples: ['register.ipxe?mac=${net0/mac}'] }),
-    groups: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), BootGroupSchema, { default: {}, description: 'Named groups of boot settings, referenced from reservations or the inventory.', examples: [{ workers: { bootfiles: { 'x64-uefi': 'snponly.efi' } } }] }),
+    groups: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), BootGroupSchema, { additionalProperties: false, default: {}, description: 'Named groups of boot settings, referenced from reservations or the inventory.', examples: [{ workers: { bootfiles: { 'x64-uefi': 'snponly.efi' } } }] }),
   },
   { additionalProperties: false, default: {}, description: 'How boot files and URLs are chosen.', examples: [{ tftp_server: '198.18.0.1', bootfiles: { bios: 'undionly.kpxe' } }] },
 );
