@@ -41,7 +41,7 @@ export function runPerfdhcp(lab: NetLab, ns: string, args: string[], timeoutMs: 
     out = lab.exec(ns, 'perfdhcp', args, { timeoutMs });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; status?: number };
-    if (e.stdout === undefined || !e.stdout.includes('***Statistics for')) throw new Error(`perfdhcp failed (status ${e.status}): ${e.stderr ?? ''}${e.stdout ?? ''}`);
+    if (e.stdout === undefined || !e.stdout.includes('***Statistics for')) throw new Error(`perfdhcp failed (status ${e.status}): ${e.stderr ?? ''}${e.stdout ?? ''}`, { cause: err });
     out = e.stdout;
   }
   return parsePerfdhcp(out);
