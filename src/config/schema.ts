@@ -88,8 +88,8 @@ export const ConfigSchema = Type.Object(
       Type.String({
         minLength: 1,
         description:
-          'When started as root: bind the privileged ports, then drop to this user (its groups, gid and uid) and verify that root cannot be regained. Leave unset when systemd starts bootherd as an unprivileged user with CAP_NET_BIND_SERVICE.',
-        default: '(none)',
+          'When started as root: bind the privileged ports, then drop to this user (its groups, gid and uid) and verify that root cannot be regained. Unset, bootherd started as root drops to `bootherd` if that user exists, else to `nobody`. `root` keeps root (not recommended). Started as an unprivileged user (systemd with CAP_NET_BIND_SERVICE), there is nothing to drop.',
+        default: 'bootherd, else nobody',
         'x-computed': true,
         examples: ['bootherd'],
       }),

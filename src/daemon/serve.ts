@@ -9,12 +9,13 @@
 // On SIGTERM/SIGINT: stop taking new work, give in-flight work `shutdown_grace` seconds, cut the
 // rest, close the store, exit 0. A second signal exits at once.
 import { chownSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { ResolvedConfig } from '../config/load.ts';
 import type { Logger } from '../log/logger.ts';
 import { EventBus } from '../events/bus.ts';
 import { currentCredentials, dropPrivileges, lookupUser } from '../net/privileges.ts';
 import type { UserInfo } from '../net/privileges.ts';
-import { openStore } from '../store/index.ts';
+import { openStore, parseStoreUrl } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { CliError } from '../cli/errors.ts';
 
@@ -48,7 +49,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // Listen for the stop signal from the very start: a SIGTERM during startup stops bootherd right
   // after it is up, instead of killing it half-way.
   const stopRequested = opts.stopSignal ?? waitForSignal();
-  const user = config.user !== undefined ? lookupUserOrFail(config.user) : undefined;
+  const user = targetUser(config.user, log);
   prepareStateDir(config, user);
 
   const bound = await opts.bind(config, log);
@@ -63,7 +64,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
         throw new CliError('BH_NOT_ROOT', `cannot switch to user "${user.name}": bootherd is not running as root`, 'start bootherd as root to use "user:", or remove "user:"', 1);
       }
     } else if (process.getuid?.() === 0) {
-      log.warn('running as root: set "user:" in the config so bootherd drops root once its ports are bound');
+      log.warn('running as root because the config says "user: root"; every request is handled with full privileges');
     }
 
     store = await openStore(config.database.url, { logger: log });
@@ -142,20 +143,54 @@ export function waitForSignal(): Promise<string> {
   });
 }
 
-function lookupUserOrFail(name: string): UserInfo {
-  return lookupUser(name);
+/**
+ * Who to run as once the ports are bound. As root with no `user:`, bootherd does not stay root: it
+ * drops to the system user `bootherd` when one exists, else to `nobody` (as dnsmasq does).
+ * `user: root` keeps root, explicitly. Not started as root: nothing to drop.
+ */
+function targetUser(configured: string | undefined, log: Logger): UserInfo | undefined {
+  if (configured === 'root') return undefined;
+  if (configured !== undefined) return lookupUser(configured);
+  if (process.getuid?.() !== 0) return undefined;
+  for (const name of ['bootherd', 'nobody']) {
+    try {
+      const user = lookupUser(name);
+      log.info(`no "user:" configured: bootherd will drop root to user ${name} once its ports are bound`);
+      return user;
+    } catch {
+      /* try the next */
+    }
+  }
+  throw new CliError('BH_USER_UNKNOWN', 'no "user:" configured and neither user "bootherd" nor "nobody" exists', 'create a system user (useradd --system bootherd) or set "user:" in the config', 1);
 }
 
-/** Creates the state directory (0750) and hands it to `user`, so the store can write there after the drop. */
+/**
+ * Creates the state directory (0750) and hands it to `user`, with the SQLite database files in it
+ * (a database first created by a run as root would otherwise be unwritable after the drop).
+ */
 function prepareStateDir(config: ResolvedConfig, user: UserInfo | undefined): void {
   try {
     mkdirSync(config.state_dir, { recursive: true, mode: 0o750 });
     if (user !== undefined && process.getuid?.() === 0) {
-      const st = statSync(config.state_dir);
-      if (st.uid !== user.uid) chownSync(config.state_dir, user.uid, user.gid);
+      const owned = [config.state_dir];
+      const db = sqlitePath(config.database.url);
+      if (db !== undefined && dirname(db) === config.state_dir) owned.push(db, `${db}-wal`, `${db}-shm`);
+      for (const path of owned) {
+        const st = statSync(path, { throwIfNoEntry: false });
+        if (st !== undefined && st.uid !== user.uid) chownSync(path, user.uid, user.gid);
+      }
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
     throw new CliError('BH_STATE_DIR', `cannot prepare the state directory ${config.state_dir} (${code})`, 'set state_dir (or BOOTHERD_STATE_DIR) to a directory bootherd may create and write', 1);
+  }
+}
+
+function sqlitePath(url: string): string | undefined {
+  try {
+    const loc = parseStoreUrl(url);
+    return loc.backend === 'sqlite' ? loc.file : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -91,3 +91,24 @@ test('a bad config stops serve before it binds anything: exit 2 and one line per
   assert.equal(exit.code, 2);
   assert.equal(d.stderr.join('').trim(), `bootherd: ${cfg}:3: tftp.port: 0 is too small (fix: use a value from 1 to 65535)`);
 });
+
+test('as root with no user: configured it still drops root (to nobody here), taking over a database a root run created', { skip: root ? false : 'needs root for network namespaces' }, async () => {
+  const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+  const state = join(dir, 'state3');
+  const base = `state_dir: ${state}\ntftp:\n  address: 198.18.10.1\nhttp:\n  address: 198.18.10.1\n`;
+  const asRoot = join(dir, 'b3-root.yaml');
+  writeFileSync(asRoot, `${base}user: root\n`);
+  const first = new Daemon(['serve', '--config', asRoot], { lab, ns });
+  assert.equal((await first.ready())['uid'], 0);
+  assert.ok(first.lines.some((l) => /user: root/.test(l.msg)), 'staying root is warned about');
+  await first.stop();
+  assert.equal(statSync(join(state, 'bootherd.db')).uid, 0);
+
+  const plain = join(dir, 'b3.yaml');
+  writeFileSync(plain, base);
+  const second = new Daemon(['serve', '--config', plain], { lab, ns });
+  await second.ready();
+  assert.deepEqual(ids(second.pid, 'Uid'), [nobody, nobody, nobody, nobody]);
+  assert.equal(statSync(join(state, 'bootherd.db')).uid, nobody);
+  assert.deepEqual(await second.stop(), { code: 0, signal: null });
+});
