@@ -4,24 +4,35 @@
 import { archInfo } from './arch.ts';
 import type { ArchInfo } from './arch.ts';
 
-/** The loaders Debian's `ipxe` package installs under /usr/lib/ipxe. */
-export const DEBIAN_LOADERS: ReadonlySet<string> = new Set(['undionly.kpxe', 'undionly.kkpxe', 'ipxe.pxe', 'ipxe.lkrn', 'ipxe.efi', 'snponly.efi']);
+/**
+ * Loaders Debian packages: ipxe (/usr/lib/ipxe), pxelinux (/usr/lib/PXELINUX), shim-signed and
+ * grub-efi-amd64-signed (grubnetx64.efi.signed, served as grubx64.efi).
+ */
+export const DEBIAN_LOADERS: ReadonlySet<string> = new Set(['undionly.kpxe', 'undionly.kkpxe', 'ipxe.pxe', 'ipxe.lkrn', 'ipxe.efi', 'snponly.efi', 'pxelinux.0', 'lpxelinux.0', 'shimx64.efi', 'grubx64.efi']);
+
+/** First-stage loaders of the non-iPXE chains (`boot.bios_loader: pxelinux`, `boot.uefi_loader: grub`). */
+export const CHAIN_LOADERS: Readonly<Record<string, string>> = {
+  bios: 'pxelinux.0',
+  'uefi-x64': 'grubx64.efi',
+  'uefi-arm64': 'grubaa64.efi',
+  'uefi-ia32': 'grubia32.efi',
+};
 
 /** The first-stage loader per architecture key when the config names none. */
 export const DEFAULT_LOADERS: Readonly<Record<string, string>> = {
   bios: 'undionly.kpxe',
-  'x64-uefi': 'snponly.efi',
-  'x64-http': 'ipxe.efi',
-  'ia32-uefi': 'ipxe-i386.efi',
-  'ia32-http': 'ipxe-i386.efi',
-  'arm32-uefi': 'ipxe-arm32.efi',
-  'arm32-http': 'ipxe-arm32.efi',
-  'arm64-uefi': 'ipxe-arm64.efi',
-  'arm64-http': 'ipxe-arm64.efi',
-  'riscv64-uefi': 'ipxe-riscv64.efi',
-  'riscv64-http': 'ipxe-riscv64.efi',
-  'loong64-uefi': 'ipxe-loong64.efi',
-  'loong64-http': 'ipxe-loong64.efi',
+  'uefi-x64': 'snponly.efi',
+  'efi-http-x64': 'ipxe.efi',
+  'uefi-ia32': 'ipxe-i386.efi',
+  'efi-http-ia32': 'ipxe-i386.efi',
+  'uefi-arm32': 'ipxe-arm32.efi',
+  'efi-http-arm32': 'ipxe-arm32.efi',
+  'uefi-arm64': 'ipxe-arm64.efi',
+  'efi-http-arm64': 'ipxe-arm64.efi',
+  'uefi-riscv64': 'ipxe-riscv64.efi',
+  'efi-http-riscv64': 'ipxe-riscv64.efi',
+  'uefi-loong64': 'ipxe-loong64.efi',
+  'efi-http-loong64': 'ipxe-loong64.efi',
 };
 
 export interface BootFacts {
@@ -52,6 +63,17 @@ export interface BootContext {
   host?: { bootfile?: string; ipxeScript?: string; source: string };
   /** Unknown client under the `register` policy: iPXE gets the registration script only. */
   registrationOnly?: boolean;
+  /** `boot.bios_loader` / `boot.uefi_loader`: which chain firmware PXE clients start by default (iPXE unless set). HTTP Boot always starts iPXE. */
+  chains?: { bios?: 'ipxe' | 'pxelinux'; uefi?: 'ipxe' | 'grub' };
+}
+
+function defaultLoader(info: ArchInfo, ctx: BootContext): { file: string; chain: string } | undefined {
+  if (!info.http) {
+    if (info.firmware === 'bios' && ctx.chains?.bios === 'pxelinux') return { file: CHAIN_LOADERS.bios!, chain: 'pxelinux' };
+    if (info.firmware === 'uefi' && ctx.chains?.uefi === 'grub' && CHAIN_LOADERS[info.key] !== undefined) return { file: CHAIN_LOADERS[info.key]!, chain: 'grub' };
+  }
+  const file = DEFAULT_LOADERS[info.key];
+  return file === undefined ? undefined : { file, chain: 'ipxe' };
 }
 
 export interface BootDecision {
@@ -133,9 +155,10 @@ export function decideBoot(facts: BootFacts, ctx: BootContext): BootDecision {
   } else if (info !== undefined && ctx.defaults.bootfiles?.[info.key] !== undefined) {
     file = ctx.defaults.bootfiles[info.key]!;
     why = `configured boot file for ${info.key}`;
-  } else if (info !== undefined && DEFAULT_LOADERS[info.key] !== undefined) {
-    file = DEFAULT_LOADERS[info.key]!;
-    why = `default loader for arch ${info.code} (${info.name})`;
+  } else if (info !== undefined && defaultLoader(info, ctx) !== undefined) {
+    const dl = defaultLoader(info, ctx)!;
+    file = dl.file;
+    why = `default ${dl.chain} loader for arch ${info.code} (${info.name})`;
     if (!DEBIAN_LOADERS.has(file)) why += `: ${file} is not shipped by Debian's ipxe package; put it in the assets directory or set dhcp.boot.bootfiles.${info.key}`;
     if (ctx.registrationOnly === true) why += '; unknown host: the registration script follows in iPXE';
   } else if (code === undefined) {

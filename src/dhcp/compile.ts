@@ -132,7 +132,7 @@ function checkArchKeys(map: Record<string, string> | undefined, where: string): 
   }
 }
 
-function compileSubnet(s: SubnetConfig, idx: number, cfg: DhcpConfig, groups: Map<string, CompiledGroup>): CompiledSubnet {
+function compileSubnet(s: SubnetConfig, idx: number, unknownDefault: UnknownClientsPolicy, groups: Map<string, CompiledGroup>): CompiledSubnet {
   const where = `dhcp.subnets[${idx}] (${s.subnet})`;
   const cidr = parseCidr(s.subnet);
   if (cidr === undefined) throw new DhcpConfigError('BH_DHCP_CONFIG_SUBNET', `${where}: "${s.subnet}" is not a CIDR network such as 198.18.0.0/24`);
@@ -170,14 +170,15 @@ function compileSubnet(s: SubnetConfig, idx: number, cfg: DhcpConfig, groups: Ma
     interface: s.interface,
     mode: s.mode,
     leaseSeconds: s.lease_time ?? 3600,
-    unknownClients: s.unknown_clients ?? cfg.unknown_clients ?? 'answer',
+    unknownClients: s.unknown_clients ?? unknownDefault,
     space: { key: cidr.text, cidr, pools, reserved, reservationByMac },
     options,
     reservations,
   };
 }
 
-export function compileDhcpConfig(cfg: DhcpConfig): CompiledDhcpConfig {
+/** `boot.unknown_hosts` supplies the default of `dhcp.unknown_clients`; pass the derived policy. */
+export function compileDhcpConfig(cfg: DhcpConfig, unknownDefault: UnknownClientsPolicy = 'answer'): CompiledDhcpConfig {
   const boot = cfg.boot ?? ({} as Partial<DhcpConfig['boot']>);
   const groups = new Map<string, CompiledGroup>();
   for (const [name, g] of Object.entries(boot.groups ?? {}) as [string, BootGroupConfig][]) {
@@ -185,7 +186,8 @@ export function compileDhcpConfig(cfg: DhcpConfig): CompiledDhcpConfig {
     groups.set(name, { name, bootfiles: g.bootfiles, ipxeScript: g.ipxe_script, options: encodeOptionFields(g, `dhcp.boot.groups.${name}`) });
   }
   checkArchKeys(boot.bootfiles, 'dhcp.boot.bootfiles');
-  const subnets = (cfg.subnets ?? []).map((s, i) => compileSubnet(s, i, cfg, groups));
+  const unknownClients = cfg.unknown_clients ?? unknownDefault;
+  const subnets = (cfg.subnets ?? []).map((s, i) => compileSubnet(s, i, unknownClients, groups));
   for (let i = 0; i < subnets.length; i++) {
     for (let j = i + 1; j < subnets.length; j++) {
       const a = subnets[i]!.cidr;
@@ -202,7 +204,7 @@ export function compileDhcpConfig(cfg: DhcpConfig): CompiledDhcpConfig {
     interfaceModes,
     subnets,
     access: compileAccess(cfg.access),
-    unknownClients: cfg.unknown_clients ?? 'answer',
+    unknownClients,
     offerHoldMs: (cfg.offer_hold ?? 30) * 1000,
     declineQuarantineMs: (cfg.decline_quarantine ?? 3600) * 1000,
     maxRequestsPerClient: cfg.max_requests_per_client ?? 20,

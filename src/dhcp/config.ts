@@ -106,7 +106,7 @@ export const AccessSchema = Type.Object(
 
 export const BootGroupSchema = Type.Object(
   {
-    bootfiles: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9-]+$' }), Type.String({ minLength: 1, maxLength: 255 }), { additionalProperties: false, description: 'Boot file (TFTP path) or URL per architecture key (see `dhcp.boot.bootfiles`).', examples: [{ 'x64-uefi': 'grubx64.efi' }] })),
+    bootfiles: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9-]+$' }), Type.String({ minLength: 1, maxLength: 255 }), { additionalProperties: false, description: 'Boot file (TFTP path) or URL per architecture key (see `dhcp.boot.bootfiles`).', examples: [{ 'uefi-x64': 'grubx64.efi' }] })),
     ipxe_script: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'The iPXE script URL or path (relative to the HTTP base) for this group.', examples: ['groups/workers.ipxe'] })),
     ...optionFields,
   },
@@ -120,12 +120,12 @@ export const BootSchema = Type.Object(
     bootfiles: Type.Record(Type.String({ pattern: '^[a-z0-9-]+$' }), Type.String({ minLength: 1, maxLength: 255 }), {
       additionalProperties: false,
       default: {},
-      description: 'Overrides of the default loader per architecture key: `bios`, `ia32-uefi`, `x64-uefi`, `arm32-uefi`, `arm64-uefi`, `x64-http`, `arm64-http`, … (see docs). A value that starts with http:// or https:// is a URL; anything else is a TFTP path.',
-      examples: [{ bios: 'undionly.kpxe', 'x64-uefi': 'ipxe.efi' }],
+      description: 'Overrides of the default loader per architecture key: `bios`, `uefi-ia32`, `uefi-x64`, `uefi-arm32`, `uefi-arm64`, `efi-http-x64`, `efi-http-arm64`, … (see docs). A value that starts with http:// or https:// is a URL; anything else is a TFTP path.',
+      examples: [{ bios: 'undionly.kpxe', 'uefi-x64': 'ipxe.efi' }],
     }),
     ipxe_script: Type.String({ minLength: 1, maxLength: 255, default: 'boot.ipxe?mac=${net0/mac}&uuid=${uuid}&arch=${buildarch}', description: 'The URL (or path relative to the HTTP base) given to clients already running iPXE. `${…}` are iPXE\'s own variables, expanded by the client.', examples: ['boot.ipxe?mac=${net0/mac}&uuid=${uuid}&arch=${buildarch}'] }),
     registration_script: Type.String({ minLength: 1, maxLength: 255, default: 'register.ipxe?mac=${net0/mac}&uuid=${uuid}&arch=${buildarch}', description: 'The iPXE script given to unknown clients when `unknown_clients` is `register`.', examples: ['register.ipxe?mac=${net0/mac}'] }),
-    groups: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), BootGroupSchema, { additionalProperties: false, default: {}, description: 'Named groups of boot settings, referenced from reservations or the inventory.', examples: [{ workers: { bootfiles: { 'x64-uefi': 'snponly.efi' } } }] }),
+    groups: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), BootGroupSchema, { additionalProperties: false, default: {}, description: 'Named groups of boot settings, referenced from reservations or the inventory.', examples: [{ workers: { bootfiles: { 'uefi-x64': 'snponly.efi' } } }] }),
   },
   { additionalProperties: false, default: {}, description: 'How boot files and URLs are chosen.', examples: [{ tftp_server: '198.18.0.1', bootfiles: { bios: 'undionly.kpxe' } }] },
 );
@@ -135,7 +135,7 @@ export const DhcpConfigSchema = Type.Object(
     mode: Type.Union([Type.Literal('proxy'), Type.Literal('full')], { default: 'proxy', description: 'The default mode for interfaces and subnets that do not set one. `proxy` (ProxyDHCP: boot information only) is safe on a LAN that already has a DHCP server; `full` hands out addresses.', examples: ['proxy', 'full'] }),
     interfaces: Type.Array(InterfaceSchema, { default: [], description: 'Interfaces to answer on, each with an optional mode.', examples: [[{ name: 'eth1' }]] }),
     subnets: Type.Array(SubnetSchema, { default: [], description: 'The networks served. Full mode needs at least one.', examples: [[{ subnet: '198.18.0.0/24', pools: [{ start: '198.18.0.100', end: '198.18.0.199' }] }]] }),
-    unknown_clients: Type.Union([Type.Literal('answer'), Type.Literal('ignore'), Type.Literal('register')], { default: 'answer', description: 'Default policy for clients without a reservation or inventory entry (a subnet may override it).', examples: ['answer', 'register'] }),
+    unknown_clients: Type.Optional(Type.Union([Type.Literal('answer'), Type.Literal('ignore'), Type.Literal('register')], { description: 'Default policy for clients without a reservation or inventory entry (a subnet may override it). Unset: derived from `boot.unknown_hosts` (`ignore` → ignore, `register` → register, otherwise answer).', examples: ['answer', 'register'] })),
     offer_hold: Type.Integer({ minimum: 5, maximum: 600, default: 30, description: 'Seconds an offered address is held for the client before it may be offered to another.', examples: [30] }),
     decline_quarantine: Type.Integer({ minimum: 60, maximum: 604_800, default: 3600, description: 'Seconds an address declined by a client (DHCPDECLINE: already in use) is kept out of the pools.', examples: [3600] }),
     max_requests_per_client: Type.Integer({ minimum: 1, maximum: 10_000, default: 20, description: 'Requests per second accepted from one MAC address; more are dropped and counted.', examples: [20] }),

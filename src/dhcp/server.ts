@@ -9,6 +9,8 @@ import type { DhcpPacket } from '../protocol/dhcp/packet.ts';
 import { decodeDhcp, encodeDhcp, newReply } from '../protocol/dhcp/packet.ts';
 import { MSG, OPT, encodeIp, encodeString, encodeU32, messageType } from '../protocol/dhcp/options.ts';
 import type { BootContext, BootDecision } from '../boot/bootfile.ts';
+import type { BootConfig } from '../boot/config.ts';
+import { dhcpUnknownClients } from '../boot/config.ts';
 import { decideBoot } from '../boot/bootfile.ts';
 import type { DhcpConfig, DhcpMode } from './config.ts';
 import type { CompiledDhcpConfig, CompiledReservation, CompiledSubnet } from './compile.ts';
@@ -61,6 +63,8 @@ export interface DhcpServerOptions {
   /** `http.port`: used for the default HTTP base URL (http://<receiving address>:<port>). Default 80. */
   httpPort?: number;
   lookupHost?: LookupHost;
+  /** The `boot` config section: loader chains and the unknown-host policy (default of `dhcp.unknown_clients`). */
+  boot?: Partial<Pick<BootConfig, 'bios_loader' | 'uefi_loader' | 'unknown_hosts'>>;
 }
 
 const ZERO = '0.0.0.0';
@@ -105,11 +109,13 @@ export class DhcpServer {
   private readonly httpPort: number;
   private readonly lookupHost: LookupHost | undefined;
   private readonly stats = new Map<string, number>();
+  private readonly chains: { bios: 'ipxe' | 'pxelinux'; uefi: 'ipxe' | 'grub' };
   private rateWindow = 0;
   private readonly perMac = new Map<string, number>();
 
   constructor(opts: DhcpServerOptions) {
-    this.cfg = compileDhcpConfig(opts.config);
+    this.cfg = compileDhcpConfig(opts.config, dhcpUnknownClients(opts.boot?.unknown_hosts ?? 'menu'));
+    this.chains = { bios: opts.boot?.bios_loader ?? 'ipxe', uefi: opts.boot?.uefi_loader ?? 'ipxe' };
     this.log = opts.logger;
     this.now = opts.now ?? Date.now;
     this.rl = new RateLimitedLog(opts.logger, 5, 10_000, this.now);
@@ -299,6 +305,7 @@ export class DhcpServer {
       defaults: { bootfiles: this.cfg.bootfiles, ipxeScript: this.cfg.ipxeScript },
       registrationScript: this.cfg.registrationScript,
       registrationOnly,
+      chains: this.chains,
     };
     if (group !== undefined) ctx.group = { name: group.name, ...(group.bootfiles ? { bootfiles: group.bootfiles } : {}), ...(group.ipxeScript ? { ipxeScript: group.ipxeScript } : {}) };
     if (bootfile !== undefined || ipxeScript !== undefined) {

@@ -40,13 +40,13 @@ test('decision table: firmware clients get Debian\'s loaders over TFTP with siad
 test('a loader Debian does not ship is still named, and `why` says so', () => {
   const d = decideBoot(pxe(11), ctx());
   assert.match(d.why, /ipxe-arm64\.efi is not shipped by Debian/);
-  assert.match(d.why, /dhcp\.boot\.bootfiles\.arm64-uefi/);
+  assert.match(d.why, /dhcp\.boot\.bootfiles\.uefi-arm64/);
   assert.doesNotMatch(decideBoot(pxe(0), ctx()).why, /not shipped/);
 });
 
 test('iPXE clients get the HTTP script URL, never an iPXE binary (no chainload loop)', () => {
   for (const arch of [0, 7, 9, 11]) {
-    const d = decideBoot(pxe(arch, { userClasses: ['iPXE'] }), ctx({ defaults: { bootfiles: { bios: 'undionly.kpxe', 'x64-uefi': 'ipxe.efi' }, ipxeScript: 'boot.ipxe?mac=${net0/mac}' } }));
+    const d = decideBoot(pxe(arch, { userClasses: ['iPXE'] }), ctx({ defaults: { bootfiles: { bios: 'undionly.kpxe', 'uefi-x64': 'ipxe.efi' }, ipxeScript: 'boot.ipxe?mac=${net0/mac}' } }));
     assert.equal(d.stage, 'ipxe');
     assert.equal(d.file, 'http://198.18.0.1:8080/boot.ipxe?mac=${net0/mac}');
     assert.doesNotMatch(d.file!, /\.(kpxe|efi)$/);
@@ -60,11 +60,11 @@ test('iPXE clients get the HTTP script URL, never an iPXE binary (no chainload l
 });
 
 test('overrides: host over group over per-arch config over default; URLs kept, paths joined for HTTP Boot', () => {
-  const base = ctx({ defaults: { bootfiles: { 'x64-uefi': 'ipxe.efi', 'x64-http': 'loaders/ipxe.efi' }, ipxeScript: 'boot.ipxe' } });
+  const base = ctx({ defaults: { bootfiles: { 'uefi-x64': 'ipxe.efi', 'efi-http-x64': 'loaders/ipxe.efi' }, ipxeScript: 'boot.ipxe' } });
   assert.equal(decideBoot(pxe(7), base).file, 'ipxe.efi');
-  assert.match(decideBoot(pxe(7), base).why, /configured boot file for x64-uefi/);
+  assert.match(decideBoot(pxe(7), base).why, /configured boot file for uefi-x64/);
   assert.equal(decideBoot(httpc(16), base).file, 'http://198.18.0.1:8080/loaders/ipxe.efi');
-  const grouped = { ...base, group: { name: 'workers', bootfiles: { 'x64-uefi': 'grubx64.efi' }, ipxeScript: 'workers.ipxe' } };
+  const grouped = { ...base, group: { name: 'workers', bootfiles: { 'uefi-x64': 'grubx64.efi' }, ipxeScript: 'workers.ipxe' } };
   assert.equal(decideBoot(pxe(7), grouped).file, 'grubx64.efi');
   assert.equal(decideBoot(pxe(0), grouped).file, 'undionly.kpxe', 'group has no bios entry: default');
   assert.equal(decideBoot(pxe(7, { userClasses: ['iPXE'] }), grouped).file, 'http://198.18.0.1:8080/workers.ipxe');
@@ -128,4 +128,16 @@ test('property: any facts give a decision; a boot decision has a file, and iPXE 
     ),
     { numRuns: 300 },
   );
+});
+
+test('loader chains: bios_loader pxelinux and uefi_loader grub change the firmware default, not iPXE or HTTP Boot', () => {
+  const chained = ctx({ chains: { bios: 'pxelinux', uefi: 'grub' } });
+  assert.equal(decideBoot(pxe(0), chained).file, 'pxelinux.0');
+  assert.match(decideBoot(pxe(0), chained).why, /default pxelinux loader/);
+  assert.equal(decideBoot(pxe(7), chained).file, 'grubx64.efi');
+  assert.equal(decideBoot(pxe(11), chained).file, 'grubaa64.efi');
+  assert.equal(decideBoot(httpc(16), chained).file, 'http://198.18.0.1:8080/ipxe.efi');
+  assert.match(decideBoot(pxe(7, { userClasses: ['iPXE'] }), chained).file!, /boot\.ipxe/);
+  // An explicit per-arch setting still wins over the chain.
+  assert.equal(decideBoot(pxe(7), { ...chained, defaults: { bootfiles: { 'uefi-x64': 'shimx64.efi' }, ipxeScript: 'b' } }).file, 'shimx64.efi');
 });

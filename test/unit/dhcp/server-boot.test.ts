@@ -107,12 +107,12 @@ test('full mode: boot clients get siaddr, file and 67 in OFFER and ACK; HTTP Boo
   const ack = h.events.at(-1)!;
   assert.equal(ack.kind, 'ack');
   assert.equal(ack.detail.bootfile, 'snponly.efi');
-  assert.match(String(ack.detail.bootWhy), /default loader for arch 7/);
+  assert.match(String(ack.detail.bootWhy), /default ipxe loader for arch 7/);
 });
 
 test('host overrides: reservation boot file and group, and the lookupHost hook', async () => {
   const cfg = fullConfig({
-    boot: { groups: { workers: { bootfiles: { 'x64-uefi': 'grubx64.efi' }, ntp_servers: ['198.18.0.123'] } } },
+    boot: { groups: { workers: { bootfiles: { 'uefi-x64': 'grubx64.efi' }, ntp_servers: ['198.18.0.123'] } } },
     subnets: [{ subnet: '198.18.0.0/24', pools: [{ start: '198.18.0.100', end: '198.18.0.110' }], reservations: [{ mac: '52:54:00:bb:00:10', ip: '198.18.0.10', group: 'workers' }, { mac: '52:54:00:bb:00:11', ip: '198.18.0.11', bootfile: 'shimx64.efi' }] }],
   });
   const h = await harness(cfg, { lookupHost: (f) => (f.mac === '52:54:00:bb:00:12' ? { id: 'h12', bootfile: 'custom.efi', hostname: 'inv12' } : undefined) });
@@ -147,4 +147,12 @@ test('access control: deny by MAC and OUI, allow lists, unknown-client policy ig
   const r = await reg.one(request({ type: 1, mac: MAC, options: clients.ipxeEfi() }));
   assert.match(r.p.file, /^http:\/\/198\.18\.0\.1:8080\/register\.ipxe/);
   assert.equal(reg.events.at(-1)!.detail.registration, true);
+});
+
+test('the boot section: unknown_hosts supplies the unknown-client default, loader chains pick the firmware file', async () => {
+  const h = await harness(fullConfig(), { boot: { unknown_hosts: 'ignore', uefi_loader: 'grub' } });
+  assert.deepEqual(await h.send(request({ type: 1, mac: MAC, options: clients.edk2Pxe() })), []);
+  assert.equal(h.server.counters()['ignored.unknown_client'], 1);
+  const explicit = await harness(fullConfig({ unknown_clients: 'answer' }), { boot: { unknown_hosts: 'ignore', uefi_loader: 'grub' } });
+  assert.equal((await explicit.one(request({ type: 1, mac: MAC, options: clients.edk2Pxe() }))).p.file, 'grubx64.efi');
 });
