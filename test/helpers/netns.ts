@@ -94,6 +94,17 @@ export class NetLab {
     ip(['-n', ns, 'link', 'set', ifname, 'master', bridge]);
   }
 
+  /**
+   * A tap device inside a namespace (for a QEMU guest started in that namespace with
+   * `-netdev tap,ifname=NAME,script=no,downscript=no`), up, and attached to `bridge` if given.
+   * It goes away with its namespace.
+   */
+  tap(ns: string, name: string, bridge?: string): void {
+    ip(['-n', ns, 'tuntap', 'add', 'dev', name, 'mode', 'tap']);
+    if (bridge !== undefined) this.enslave(ns, name, bridge);
+    ip(['-n', ns, 'link', 'set', name, 'up']);
+  }
+
   /** Runs a command inside a namespace to completion; returns stdout. Throws on non-zero exit. */
   exec(ns: string, cmd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): string {
     return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], {
