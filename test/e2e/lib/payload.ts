@@ -36,7 +36,7 @@ function sh(cmd: string, args: string[], cwd?: string): string {
     return execFileSync(cmd, args, { encoding: 'utf8', cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`BH_E2E_PAYLOAD: ${cmd} ${args.join(' ')} failed: ${e.stderr ?? e.message}`);
+    throw new Error(`BH_E2E_PAYLOAD: ${cmd} ${args.join(' ')} failed: ${e.stderr ?? e.message}`, { cause: err });
   }
 }
 
