@@ -60,7 +60,7 @@ export interface DhcpServerOptions {
   logger: Logger;
   events: EventBus;
   now?: () => number;
-  /** `http.port`: used for the default HTTP base URL (http://<receiving address>:<port>). Default 80. */
+  /** `http.port`: used for the default HTTP base URL (http://<receiving address>:<port>). Default 8080 (the config default). */
   httpPort?: number;
   lookupHost?: LookupHost;
   /** The `boot` config section: loader chains and the unknown-host policy (default of `dhcp.unknown_clients`). */
@@ -120,7 +120,7 @@ export class DhcpServer {
     this.now = opts.now ?? Date.now;
     this.rl = new RateLimitedLog(opts.logger, 5, 10_000, this.now);
     this.events = opts.events;
-    this.httpPort = opts.httpPort ?? 80;
+    this.httpPort = opts.httpPort ?? 8080;
     this.lookupHost = opts.lookupHost;
     this.table = new LeaseTable({
       store: opts.leases,
