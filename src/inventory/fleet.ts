@@ -481,7 +481,7 @@ export async function applyPlan(plan: Plan, onChange: (c: Change) => void = () =
 
 function show(v: unknown): string {
   if (v === undefined) return '(none)';
-  if (typeof v === 'string') return /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(v) && !/^[-[{"'(]|: | #/.test(v) ? v : JSON.stringify(v);
+  if (typeof v === 'string') return /^[\x21-\x7e]+$/.test(v) && !/^[-[{"'(]/.test(v) ? v : JSON.stringify(v);
   return JSON.stringify(v);
 }
 

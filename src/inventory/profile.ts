@@ -7,6 +7,7 @@ import { Value } from '@sinclair/typebox/value';
 import { FIRMWARE_ARCHES } from './types.ts';
 import type { BootSpec, FirmwareArch, ProfileSpec } from './types.ts';
 import { InventoryError, formatFieldProblem } from './errors.ts';
+import { suggest } from '../config/load.ts';
 import type { FieldProblem } from './errors.ts';
 
 /** Profile, group and host names: what the store accepts, starting with a letter or digit. */
@@ -128,7 +129,8 @@ function explain(schema: TSchema, message: string, value: unknown, field: string
   if (message === 'Unexpected property') {
     const key = field.split('.').pop() ?? field;
     if (field.startsWith('arch.') && field.split('.').length === 2) return { message: `unknown firmware ${JSON.stringify(key)}`, fix: `use one of: ${FIRMWARE_ARCHES.join(', ')}` };
-    return { message: 'unknown key', fix: 'remove it; a profile has kind, kernel, initrd, cmdline, chain, menu, secure_boot, description and arch' };
+    const allowed = field.includes('.') ? Object.keys(BootSpecSchema.properties) : Object.keys(ProfileSpecSchema.properties);
+    return { message: 'unknown key', fix: suggest(key, allowed) ?? `remove it; a profile has ${allowed.join(', ')}` };
   }
   if (message.startsWith('Expected required property')) return { message: 'is required', fix: `add it${example !== undefined ? `, for example ${example}` : ''}` };
   if (Array.isArray(schema['anyOf']) && (schema['anyOf'] as TSchema[]).every((s) => s['const'] !== undefined)) {
