@@ -63,6 +63,29 @@ export const HttpSchema = Type.Object(
     enabled: Type.Boolean({ description: 'Serve boot files and scripts over HTTP.', default: true, examples: [false] }),
     address: Type.String({ description: 'Address to listen on.', default: '0.0.0.0', examples: ['198.18.0.1'] }),
     port: Type.Integer({ minimum: 1, maximum: 65535, description: 'TCP port to listen on.', default: 8080, examples: [80] }),
+    tls_cert: Type.Optional(Type.String({
+      minLength: 1,
+      description:
+        'PEM certificate (server certificate first, then intermediates) for HTTPS. With `tls_key` set too, bootherd also serves HTTPS on `https_port` (TLS 1.2 and 1.3 only). Read before the privilege drop, so it may be readable by root only. `bootherd tls init` makes a lab CA and certificate.',
+      default: '(none: no HTTPS)',
+      'x-computed': true,
+      examples: ['/etc/bootherd/tls/server.crt'],
+    })),
+    tls_key: Type.Optional(Type.String({
+      minLength: 1,
+      description: 'PEM private key of `tls_cert`. Keep it mode 0600.',
+      default: '(none: no HTTPS)',
+      'x-computed': true,
+      examples: ['/etc/bootherd/tls/server.key'],
+    })),
+    https_port: Type.Integer({ minimum: 1, maximum: 65535, description: 'TCP port for HTTPS, used when `tls_cert` and `tls_key` are set.', default: 8443, examples: [443] }),
+    max_connections_per_ip: Type.Integer({
+      minimum: 1,
+      maximum: 100000,
+      description: 'Simultaneous HTTP(S) connections one client address may hold; more are closed at once. Raise it when many clients reach bootherd through one NAT or proxy.',
+      default: 128,
+      examples: [512],
+    }),
   },
   { additionalProperties: false, default: {}, description: 'HTTP boot-file server.' },
 );
