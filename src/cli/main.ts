@@ -7,6 +7,7 @@ import { CliError, describeError, EXIT_FAILURE, EXIT_USAGE } from './errors.ts';
 import { registerServe } from './serve.ts';
 import { registerConfig } from './config.ts';
 import { registerDb } from './db.ts';
+import { registerAssets } from './assets.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerConfig(program);
   registerDb(program);
+  registerAssets(program);
   return program;
 }
 
