@@ -38,7 +38,12 @@ export interface DhcpServiceInterface {
 
 export interface DhcpBindOptions {
   interfaces: DhcpServiceInterface[];
-  /** Kernel receive buffer per socket; default 4 MiB so bursts (10,000 clients at once) are not dropped. */
+  /**
+   * Kernel receive buffer per socket (bytes); 0 keeps the kernel default. Default 1 MiB: room for
+   * about a thousand queued requests (a burst of machines booting at once) while bounding how stale
+   * a request can get under overload. With 4 MiB, perfdhcp's unpaced run saw ACK delays over 1 s
+   * (every answer late, counted as a drop); clients retransmit anyway.
+   */
   receiveBufferBytes?: number;
   /** Socket factory; default openInterfaceSocket (tests pass loopback sockets). */
   openSocket?: (o: InterfaceSocketOptions) => Promise<dgram.Socket>;
@@ -94,13 +99,14 @@ export async function bindDhcpSockets(opts: DhcpBindOptions): Promise<BoundDhcpS
     names.add(i.name);
   }
 
+  const rcvbuf = opts.receiveBufferBytes === 0 ? undefined : (opts.receiveBufferBytes ?? 1024 * 1024);
   const bound: Bound[] = [];
   try {
     for (const i of opts.interfaces) {
       const address = (opts.interfaceAddress ?? ((n: string) => primaryIpv4(n).address))(i.name);
       const ports: (67 | 4011)[] = i.mode === 'proxy' ? [67, 4011] : [67];
       for (const port of ports) {
-        const socket = await (opts.openSocket ?? openInterfaceSocket)({ interface: i.name, port, receiveBufferBytes: opts.receiveBufferBytes ?? 4 * 1024 * 1024 });
+        const socket = await (opts.openSocket ?? openInterfaceSocket)({ interface: i.name, port, receiveBufferBytes: rcvbuf });
         bound.push({ iface: i.name, address, port, socket });
       }
     }

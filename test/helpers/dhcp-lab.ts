@@ -78,7 +78,7 @@ export function tempDir(tag: string): { path: string; cleanup: () => void } {
 }
 
 /** Starts the DHCP server in `ns` with `config` ({ state_dir, dhcp }); resolves once it is serving. */
-export async function startDhcpServerProc(lab: NetLab, ns: string, config: { state_dir: string; dhcp: unknown; log_level?: string }): Promise<DhcpProc> {
+export async function startDhcpServerProc(lab: NetLab, ns: string, config: { state_dir: string; dhcp: unknown; log_level?: string; receive_buffer_bytes?: number }): Promise<DhcpProc> {
   const file = join(config.state_dir, 'dhcp-config.json');
   writeFileSync(file, JSON.stringify(config));
   const child = lab.spawn(ns, NODE, [SERVER, file], { stdio: ['ignore', 'pipe', 'pipe'] });

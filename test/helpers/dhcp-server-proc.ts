@@ -11,63 +11,17 @@ import { Value } from '@sinclair/typebox/value';
 import { createLogger } from '../../src/log/logger.ts';
 import { EventBus } from '../../src/events/bus.ts';
 import { openStore } from '../../src/store/index.ts';
-import type { Store } from '../../src/store/index.ts';
 import { DhcpConfigSchema } from '../../src/dhcp/config.ts';
 import type { DhcpConfig } from '../../src/dhcp/config.ts';
 import { DhcpServer } from '../../src/dhcp/server.ts';
-import type { Lease, LeaseStore } from '../../src/dhcp/lease-store.ts';
 import { startDhcpService } from '../../src/dhcp/service.ts';
-
-/**
- * The DHCP server's LeaseStore port over the store's lease repository. The server keys clients as
- * `id:<hex>` / `mac:<mac>`; the store accepts only hex, ':', '.', '-' in client_key, so a MAC key is
- * stored as the bare MAC and a client-id key as '-' + hex, reversibly.
- */
-export function leaseStoreOver(store: Store): LeaseStore {
-  const toKey = (k: string): string => (k.startsWith('mac:') ? k.slice(4) : k.startsWith('id:') ? `-${k.slice(3)}` : k);
-  const fromKey = (k: string): string => (k.startsWith('-') ? `id:${k.slice(1)}` : `mac:${k}`);
-  const toPort = (l: { subnet: string; ip: string; clientKey: string; mac: string; hostname: string | null; state: Lease['state']; expiresAt: number; updatedAt: number; serverId: string }): Lease => ({
-    subnet: l.subnet,
-    ip: l.ip,
-    clientKey: fromKey(l.clientKey),
-    mac: l.mac,
-    hostname: l.hostname,
-    state: l.state,
-    expiresAt: l.expiresAt,
-    updatedAt: l.updatedAt,
-    serverId: l.serverId,
-  });
-  const toRow = (l: Lease) => ({ ...l, clientKey: toKey(l.clientKey) });
-  const r = store.leases;
-  return {
-    get: async (ip) => {
-      const l = await r.get(ip);
-      return l === undefined ? undefined : toPort(l);
-    },
-    findByClient: async (subnet, key) => {
-      const l = (await r.findByClient(subnet, toKey(key)))[0];
-      return l === undefined ? undefined : toPort(l);
-    },
-    listBySubnet: async (subnet) => (await r.listBySubnet(subnet)).map(toPort),
-    listAll: async () => (await r.listAll()).map(toPort),
-    put: async (l) => {
-      await r.put(toRow(l));
-    },
-    putMany: async (ls) => {
-      await r.putMany(ls.map(toRow));
-    },
-    delete: async (ip) => {
-      await r.delete(ip);
-    },
-    reclaimExpired: async (now) => (await r.reclaimExpired(now)).length,
-  };
-}
+import { leaseStoreOver } from './lease-store-adapter.ts';
 
 async function main(): Promise<void> {
   const file = process.argv[2];
   if (file === undefined) throw new Error('usage: dhcp-server-proc.ts CONFIG');
   const text = readFileSync(file, 'utf8');
-  const raw = (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as { state_dir: string; database_url?: string; log_level?: string; dhcp: unknown };
+  const raw = (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as { state_dir: string; database_url?: string; log_level?: string; receive_buffer_bytes?: number; dhcp: unknown };
   const dhcp = Value.Default(DhcpConfigSchema, structuredClone(raw.dhcp ?? {})) as DhcpConfig;
   if (!Value.Check(DhcpConfigSchema, dhcp)) {
     const first = [...Value.Errors(DhcpConfigSchema, dhcp)][0];
@@ -80,7 +34,7 @@ async function main(): Promise<void> {
   const events = new EventBus();
   const server = await DhcpServer.create({ config: dhcp, leases: leaseStoreOver(store), logger, events });
   const interfaces = dhcp.interfaces.map((i) => ({ name: i.name, mode: i.mode ?? dhcp.mode }));
-  const service = await startDhcpService({ interfaces, server, logger });
+  const service = await startDhcpService({ interfaces, server, logger, receiveBufferBytes: raw.receive_buffer_bytes });
   writeSync(1, `${JSON.stringify({ event: 'ready', pid: process.pid, listening: service.listening() })}\n`);
 
   let stopping = false;
