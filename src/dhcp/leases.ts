@@ -31,8 +31,79 @@ interface SpaceState {
   space: LeaseSpace;
   /** Per pool: the next never-used candidate. */
   cursors: number[];
-  /** While now < exhaustedUntil, no address can be free (cleared by any release/expiry). */
-  exhaustedUntil: number;
+  /**
+   * Pool addresses that have (had) a lease, by the time their lease ends: the top is the address
+   * free longest ago. Entries go stale when a lease is renewed or retaken; they are checked when
+   * popped, and the heap is rebuilt when stale entries pile up.
+   */
+  ended: ExpiryHeap;
+}
+
+/** When a lease's address becomes reusable by others: its end, or earlier if it was given up. */
+function freeAt(l: Lease): number {
+  return l.state === 'released' || l.state === 'expired' ? Math.min(l.expiresAt, l.updatedAt) : l.expiresAt;
+}
+
+/** A binary min-heap of (time, address). */
+class ExpiryHeap {
+  private at: number[] = [];
+  private ip: string[] = [];
+
+  get size(): number {
+    return this.at.length;
+  }
+
+  clear(): void {
+    this.at = [];
+    this.ip = [];
+  }
+
+  push(t: number, ip: string): void {
+    const a = this.at;
+    const b = this.ip;
+    let i = a.length;
+    a.push(t);
+    b.push(ip);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]! <= t) break;
+      a[i] = a[p]!;
+      b[i] = b[p]!;
+      i = p;
+    }
+    a[i] = t;
+    b[i] = ip;
+  }
+
+  peekTime(): number | undefined {
+    return this.at[0];
+  }
+
+  pop(): string | undefined {
+    const a = this.at;
+    const b = this.ip;
+    if (a.length === 0) return undefined;
+    const top = b[0];
+    const t = a.pop()!;
+    const ip = b.pop()!;
+    const n = a.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && a[r]! < a[l]! ? r : l;
+        if (a[c]! >= t) break;
+        a[i] = a[c]!;
+        b[i] = b[c]!;
+        i = c;
+      }
+      a[i] = t;
+      b[i] = ip;
+    }
+    return top;
+  }
 }
 
 /** `id:` keys identify a client on their own; `mac:` keys may be matched by MAC (RFC 2131 §4.2). */
@@ -60,7 +131,7 @@ export class LeaseTable {
     this.now = opts.now;
     this.offerHoldMs = opts.offerHoldMs;
     this.quarantineMs = opts.declineQuarantineMs;
-    for (const s of opts.spaces) this.spaces.set(s.key, { space: s, cursors: s.pools.map((p) => p.start), exhaustedUntil: 0 });
+    for (const s of opts.spaces) this.spaces.set(s.key, { space: s, cursors: s.pools.map((p) => p.start), ended: new ExpiryHeap() });
   }
 
   /** Loads every lease from the store into memory. Rows the table cannot use are skipped and counted. */
@@ -158,7 +229,6 @@ export class LeaseTable {
       if (n !== undefined && this.inPool(space, n) && this.availableTo(space, n, id, now)) return { ok: true, ip: requested, reason: 'requested' };
     }
 
-    if (now < st.exhaustedUntil) return { ok: false, reason: 'pool-exhausted' };
 
     // Never-used addresses first: each pool's cursor only moves forward.
     for (let i = 0; i < space.pools.length; i++) {
@@ -174,22 +244,22 @@ export class LeaseTable {
       st.cursors[i] = c;
     }
 
-    // Then the address whose lease ended longest ago (keeps recently released addresses for their owners).
-    let best: Lease | undefined;
-    let soonest = Infinity;
-    for (const l of this.byIp.values()) {
-      if (l.subnet !== subnet) continue;
-      const n = ipToU32(l.ip)!;
-      if (!this.inPool(space, n)) continue;
+    // Then the address whose lease ended longest ago (keeps recently released addresses for their
+    // owners). O(log n) per allocation, O(1) when the pool is full: a flood cannot make us scan.
+    const heap = st.ended;
+    for (;;) {
+      const t = heap.peekTime();
+      if (t === undefined || t > now) return { ok: false, reason: 'pool-exhausted' };
+      const ip = heap.pop()!;
+      const l = this.byIp.get(ip);
+      // Stale entry (renewed or retaken since): its current end is in the heap too, or it is active.
+      if (l === undefined || freeAt(l) !== t) continue;
+      const n = ipToU32(ip)!;
       if (this.availableTo(space, n, id, now)) {
-        if (best === undefined || l.expiresAt < best.expiresAt) best = l;
-      } else if (this.active(l, now) && !space.reserved.has(n)) {
-        soonest = Math.min(soonest, l.expiresAt);
+        heap.push(t, ip); // stays a candidate until it is really taken (an OFFER may go unanswered)
+        return { ok: true, ip, reason: 'reused' };
       }
     }
-    if (best !== undefined) return { ok: true, ip: best.ip, reason: 'reused' };
-    st.exhaustedUntil = soonest;
-    return { ok: false, reason: 'pool-exhausted' };
   }
 
   /** Holds an address for a client after an OFFER (memory only: an offer is not a lease). */
@@ -223,10 +293,16 @@ export class LeaseTable {
     if (old !== undefined && old.ip !== ip && this.byIp.get(old.ip) === old && old.state === 'bound') {
       const rel: Lease = { ...old, state: 'released', expiresAt: now, updatedAt: now };
       this.index(rel);
-      this.freed(subnet);
       this.store.put(rel).catch(() => {});
     }
     return l;
+  }
+
+  /** The client chose another server (D31): its offer from us ends now. */
+  abandonOffer(subnet: string, id: ClientIdent): void {
+    const held = this.findClient(subnet, id);
+    const now = this.now();
+    if (held !== undefined && held.state === 'offered' && held.expiresAt > now) this.index({ ...held, expiresAt: now, updatedAt: now });
   }
 
   /** Keeps a client id learned earlier (e.g. from the OS) when the same client comes back without one (firmware). */
@@ -249,7 +325,6 @@ export class LeaseTable {
     const now = this.now();
     const l: Lease = { ...lease, state: 'released', expiresAt: now, updatedAt: now };
     this.index(l);
-    this.freed(lease.subnet);
     await this.store.put(l);
     return l;
   }
@@ -263,16 +338,23 @@ export class LeaseTable {
         l.state = 'expired';
         l.updatedAt = now;
         n++;
-        this.freed(l.subnet);
       }
     }
     await this.store.reclaimExpired(now);
     return n;
   }
 
-  private freed(subnet: string): void {
-    const st = this.spaces.get(subnet);
-    if (st !== undefined) st.exhaustedUntil = 0;
+  /** Records when the lease's address becomes reusable, if it belongs to a pool of its subnet. */
+  private track(l: Lease): void {
+    const st = this.spaces.get(l.subnet);
+    if (st === undefined) return;
+    const n = ipToU32(l.ip);
+    if (n === undefined || !this.inPool(st.space, n) || st.space.reserved.has(n)) return;
+    if (st.ended.size > 4 * this.byIp.size + 1024) {
+      st.ended.clear();
+      for (const o of this.byIp.values()) if (o.subnet === l.subnet && o !== l) this.track(o);
+    }
+    st.ended.push(freeAt(l), l.ip);
   }
 
   private index(l: Lease): void {
@@ -284,6 +366,7 @@ export class LeaseTable {
       if (this.byMac.get(pm) === prev) this.byMac.delete(pm);
     }
     this.byIp.set(l.ip, l);
+    this.track(l);
     if (l.state === 'declined') return; // a quarantined address belongs to no client
     const k = `${l.subnet}|${l.clientKey}`;
     const ck = this.byKey.get(k);

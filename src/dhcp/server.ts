@@ -461,8 +461,7 @@ export class DhcpServer {
     if (f.serverId !== undefined) {
       if (f.serverId !== x.serverId) {
         // D31: the client chose another server; free our offer to it at once.
-        const held = this.table.findClient(s.key, x.ident);
-        if (held !== undefined && held.state === 'offered') held.expiresAt = Math.min(held.expiresAt, this.now());
+        this.table.abandonOffer(s.key, x.ident);
         return this.ignore(x, 'other_server', { serverId: f.serverId }, true);
       }
       state = 'selecting';

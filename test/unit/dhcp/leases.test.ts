@@ -117,7 +117,7 @@ test('client-id and MAC matching: 01+MAC ≡ MAC, an explicit id is learned, two
   assert.equal(t.findClient(SUBNET, client(1, 'ff0002')), undefined, 'another id on the same MAC is another client');
 });
 
-test('property: no address is ever held by two clients at once, and reserved ones only by their owner', async () => {
+test('property: no address is ever held by two clients at once, reserved ones only by their owner, and none is lost', async () => {
   const ops = fc.array(
     fc.oneof(
       fc.record({ op: fc.constant('discover' as const), c: fc.integer({ min: 1, max: 12 }) }),
@@ -140,7 +140,11 @@ test('property: no address is ever held by two clients at once, and reserved one
         const c = client(s.c);
         if (s.op === 'discover' || s.op === 'request') {
           const a = t.allocate(SUBNET, c);
-          if (!a.ok) continue;
+          if (!a.ok) {
+            // Completeness: "exhausted" only when no pool address is really available to this client.
+            for (let n = ipToU32('198.18.0.10')!; n <= ipToU32('198.18.0.15')!; n++) assert.ok(!t.availableTo(sp, n, c, clock.t), `allocation failed but ${n & 255} was available to ${c.mac}`);
+            continue;
+          }
           // Invariant: nobody else actively holds the address we are about to give.
           const cur = t.leaseAt(a.ip);
           if (cur !== undefined && !t.owns(cur, c)) assert.ok(!t.active(cur, clock.t), `${a.ip} is active for ${cur.mac}, given to ${c.mac}`);
