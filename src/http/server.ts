@@ -10,7 +10,7 @@
 // traces, versions or server paths (SECURITY.md H11).
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../log/logger.ts';
@@ -56,6 +56,7 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   const chunk = opts.streamChunkBytes ?? DEFAULT_STREAM_CHUNK;
   const remoteLog = new RateLimitedLog(log);
 
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -70,14 +71,18 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
       remoteLog.warn('bad-url', { client: clientAddress(req), code: err.code }, 'BH_HTTP_BAD_URL: undecodable request target refused');
       void fixed(reply, 400);
     },
-    serverFactory: (handler) => {
-      listener.setHandler(handler);
+    serverFactory: (h) => {
+      handler = h;
       // https.Server serves the same request/response objects; fastify's types only name http.Server.
       return listener.server as unknown as Server;
     },
   });
 
   LISTENERS.set(listener.server, listener);
+  // Requests reach the app only once every route is registered; until then the listener holds them.
+  app.addHook('onReady', async () => {
+    if (handler !== undefined) listener.setHandler(handler);
+  });
 
   // Before any route runs: only origin-form targets, and 405 for methods no route takes.
   app.addHook('onRequest', async (req, reply) => {

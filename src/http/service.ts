@@ -1,0 +1,119 @@
+// `bootherd serve` glue for HTTP(S): bind the port(s) while still privileged (port 80/443, and the
+// TLS key may be readable by root only), serve after the privilege drop.
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { ResolvedConfig } from '../config/load.ts';
+import type { Logger } from '../log/logger.ts';
+import type { BoundService, Service } from '../daemon/serve.ts';
+import { CliError } from '../cli/errors.ts';
+import { FileResolver } from '../files/resolver.ts';
+import type { GeneratedFiles } from '../files/registry.ts';
+import { HttpListener } from './listener.ts';
+import type { TlsMaterial } from './listener.ts';
+import { createHttpApp } from './server.ts';
+
+export interface HttpDeps {
+  registry: GeneratedFiles;
+  /** Dynamic routes (iPXE scripts, answer files), added by the boot engine. */
+  routes?: (app: FastifyInstance) => void;
+  /** Share a resolver (and its hot-file cache) with TFTP; by default HTTP makes its own. */
+  resolver?: FileResolver;
+}
+
+/** Binds http.address:http.port (and https_port when a certificate is configured); serves in start(). */
+export async function bindHttp(config: ResolvedConfig, log: Logger, deps: HttpDeps): Promise<BoundService> {
+  const logger = log.child({ component: 'http' });
+  const http = config.http;
+  const limits = { maxConnectionsPerIp: http.max_connections_per_ip };
+  const tls = readTls(http.tls_cert, http.tls_key);
+  const listeners: { listener: HttpListener; scheme: 'http' | 'https' }[] = [];
+  const abort = async () => {
+    await Promise.allSettled(listeners.map((l) => l.listener.close(0)));
+  };
+  try {
+    const plain = new HttpListener({ limits, logger });
+    await listenOrExplain(plain, http.address, http.port, 'HTTP', 'http.port');
+    listeners.push({ listener: plain, scheme: 'http' });
+    if (tls !== undefined) {
+      let secure: HttpListener;
+      try {
+        secure = new HttpListener({ limits, logger, tls });
+      } catch (err) {
+        throw new CliError('BH_HTTP_TLS_KEY', `the TLS certificate and key cannot be used together (${(err as Error).message})`, 'http.tls_key must be the private key of http.tls_cert, in PEM, unencrypted');
+      }
+      await listenOrExplain(secure, http.address, http.https_port, 'HTTPS', 'http.https_port');
+      listeners.push({ listener: secure, scheme: 'https' });
+    }
+  } catch (err) {
+    await abort();
+    throw err;
+  }
+
+  return {
+    name: 'http',
+    abort,
+    async start({ events }): Promise<Service> {
+      const resolver = deps.resolver ?? new FileResolver({ root: config.boot_root, registry: deps.registry });
+      const apps: FastifyInstance[] = [];
+      for (const { listener } of listeners) {
+        const app = createHttpApp({ logger, events, resolver, routes: deps.routes, listener });
+        await app.ready();
+        apps.push(app);
+      }
+      return {
+        name: 'http',
+        describe: () => {
+          const d: Record<string, unknown> = { root: config.boot_root };
+          for (const { listener, scheme } of listeners) {
+            const a = listener.address;
+            if (scheme === 'http') Object.assign(d, { address: a?.address, port: a?.port });
+            else d['https_port'] = a?.port;
+          }
+          return d;
+        },
+        async stop(graceMs: number): Promise<void> {
+          // Downloads in flight get the grace period; idle keep-alive connections close at once.
+          await Promise.all(listeners.map((l) => l.listener.close(graceMs)));
+          await Promise.allSettled(apps.map((a) => a.close()));
+        },
+      };
+    },
+  };
+}
+
+function readTls(certPath: string | undefined, keyPath: string | undefined): TlsMaterial | undefined {
+  if (certPath === undefined && keyPath === undefined) return undefined;
+  if (certPath === undefined || keyPath === undefined) {
+    throw new CliError('BH_HTTP_TLS_CONFIG', `http.${certPath === undefined ? 'tls_key' : 'tls_cert'} is set but http.${certPath === undefined ? 'tls_cert' : 'tls_key'} is not`, 'set both http.tls_cert and http.tls_key (bootherd tls init makes a lab pair), or neither for plain HTTP only');
+  }
+  const read = (path: string, what: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      throw new CliError('BH_HTTP_TLS_READ', `cannot read the TLS ${what} ${path} (${code})`, code === 'ENOENT' ? `check http.tls_${what === 'certificate' ? 'cert' : 'key'}, or run 'bootherd tls init' for a lab certificate` : 'make it readable by the user bootherd starts as (root before the privilege drop)');
+    }
+  };
+  const cert = read(certPath, 'certificate');
+  const key = read(keyPath, 'key');
+  if (!cert.includes('-----BEGIN CERTIFICATE-----')) throw new CliError('BH_HTTP_TLS_READ', `${certPath} holds no PEM certificate`, 'point http.tls_cert at a PEM file that starts with -----BEGIN CERTIFICATE-----');
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key.toString('latin1'))) throw new CliError('BH_HTTP_TLS_READ', `${keyPath} holds no PEM private key`, 'point http.tls_key at the PEM private key of the certificate');
+  return { cert, key };
+}
+
+async function listenOrExplain(listener: HttpListener, address: string, port: number, what: string, key: string): Promise<void> {
+  try {
+    await listener.listen(address, port);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const hint =
+      code === 'EACCES'
+        ? `port ${port} is privileged: start bootherd as root (it drops privileges after binding) or grant it CAP_NET_BIND_SERVICE (docs/deployment.md)`
+        : code === 'EADDRINUSE'
+          ? `another program already listens on ${address}:${port} (ss -ltnp 'sport = :${port}' shows which): stop it or change ${key}`
+          : code === 'EADDRNOTAVAIL'
+            ? `${address} is not an address of this machine: fix http.address`
+            : `check http.address and ${key}`;
+    throw new CliError(`BH_${what}_BIND`, `cannot listen for ${what} on ${address}:${port} (${code})`, hint);
+  }
+}
