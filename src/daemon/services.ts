@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.ts';
 import { FileResolver } from '../files/resolver.ts';
 import { GeneratedFiles } from '../files/registry.ts';
 import { TftpServer } from '../tftp/server.ts';
+import { bindHttp } from '../http/service.ts';
 import { CliError } from '../cli/errors.ts';
 import type { BoundService, Service } from './serve.ts';
 
@@ -18,6 +19,7 @@ export async function bindServices(config: ResolvedConfig, log: Logger): Promise
     ensureBootRoot(config.boot_root);
     const registry = new GeneratedFiles();
     if (config.tftp.enabled) bound.push(await bindTftp(config, log, registry));
+    if (config.http.enabled) bound.push(await bindHttp(config, log, { registry }));
   } catch (err) {
     await Promise.allSettled(bound.map((b) => b.abort()));
     throw err;
