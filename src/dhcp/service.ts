@@ -29,6 +29,8 @@ export interface ServiceReply {
 /** The part of DhcpServer the service needs. */
 export interface DhcpHandler {
   handle(buf: Uint8Array, meta: ServiceRequestMeta): Promise<ServiceReply[]>;
+  /** Marks expired leases as such; the service calls it every reclaimIntervalMs. Never rejects. */
+  reclaimExpired?(): Promise<number>;
 }
 
 export interface DhcpServiceInterface {
@@ -56,6 +58,8 @@ export interface DhcpStartOptions {
   logger: Logger;
   /** How long stop() waits for requests already being handled (e.g. a lease write) before closing. Default 5 s. */
   drainMs?: number;
+  /** How often server.reclaimExpired() runs. Default 60 s; 0 never. */
+  reclaimIntervalMs?: number;
 }
 
 export type DhcpServiceOptions = DhcpBindOptions & DhcpStartOptions;
@@ -198,11 +202,39 @@ function serveOn(bound: Bound[], opts: DhcpStartOptions, listening: () => { inte
   }
   log.info({ sockets: bound.map((b) => `${b.iface}:${b.port}`) }, 'DHCP listening');
 
+  // Expired leases go back to the pool: one reclaim at a time, never after stop().
+  let reclaiming: Promise<void> | undefined;
+  const reclaimEvery = opts.reclaimIntervalMs ?? 60_000;
+  const reclaimTimer =
+    opts.server.reclaimExpired === undefined || reclaimEvery <= 0
+      ? undefined
+      : setInterval(() => {
+          if (reclaiming !== undefined || stopped) return;
+          reclaiming = (async () => {
+            try {
+              const n = await opts.server.reclaimExpired!();
+              bump('reclaim_runs');
+              if (n > 0) {
+                bump('reclaimed', n);
+                log.debug({ reclaimed: n }, 'expired leases reclaimed');
+              }
+            } catch (err) {
+              bump('reclaim_errors');
+              limited.warn('reclaim', { err: (err as Error)?.message }, 'reclaiming expired leases failed');
+            } finally {
+              reclaiming = undefined;
+            }
+          })();
+        }, reclaimEvery);
+  reclaimTimer?.unref();
+
   let stopping: Promise<void> | undefined;
   return {
     stop(): Promise<void> {
       stopping ??= (async () => {
         stopped = true;
+        clearInterval(reclaimTimer);
+        if (reclaiming !== undefined) await reclaiming;
         if (inFlight.size > 0) {
           let timer: NodeJS.Timeout | undefined;
           await Promise.race([Promise.allSettled([...inFlight]), new Promise<void>((r) => (timer = setTimeout(r, opts.drainMs ?? 5000)))]);

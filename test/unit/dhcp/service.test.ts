@@ -167,6 +167,25 @@ test('bind first, serve later: abort() closes sockets that never served; start()
   await svc.stop();
 });
 
+test('expired leases are reclaimed periodically while serving, and never after stop()', async () => {
+  const f = await loopbackFactory();
+  let runs = 0;
+  const server: DhcpHandler = {
+    handle: async () => [],
+    reclaimExpired: async () => {
+      runs++;
+      return runs === 1 ? 3 : 0;
+    },
+  };
+  const svc = await startDhcpService({ interfaces: [{ name: 'lan0', mode: 'full' }], server, logger: silentLogger(), openSocket: f.open, interfaceAddress: (n) => ADDRS[n]!, reclaimIntervalMs: 5 });
+  await waitUntil(() => runs >= 2);
+  assert.equal(svc.counters().reclaimed, 3);
+  await svc.stop();
+  const after = runs;
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(runs, after, 'no reclaim after stop()');
+});
+
 async function waitUntil(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond(), 'condition not reached');
