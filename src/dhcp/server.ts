@@ -7,7 +7,7 @@ import { RateLimitedLog } from '../log/logger.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { DhcpPacket } from '../protocol/dhcp/packet.ts';
 import { decodeDhcp, encodeDhcp, newReply } from '../protocol/dhcp/packet.ts';
-import { MSG, OPT, encodeIp, encodeString, encodeU32, messageType } from '../protocol/dhcp/options.ts';
+import { MSG, OPT, encodeIp, encodeString, encodeU32, messageType, relayAgentInfo } from '../protocol/dhcp/options.ts';
 import type { BootContext, BootDecision } from '../boot/bootfile.ts';
 import type { BootConfig } from '../boot/config.ts';
 import { dhcpUnknownClients } from '../boot/config.ts';
@@ -332,6 +332,9 @@ export class DhcpServer {
       return [];
     }
     if (route.broadcast && x.p.giaddr === ZERO) reply.flags |= 0x8000;
+    // RFC 3046 §2.2: a relayed request's agent information goes back to the relay unchanged.
+    const rai = x.p.giaddr !== ZERO ? x.p.options.get(OPT.RELAY_AGENT_INFO) : undefined;
+    if (rai !== undefined && relayAgentInfo(rai) !== undefined) reply.options.set(OPT.RELAY_AGENT_INFO, rai);
     return [{ data: encodeDhcp(reply, { maxSize: x.facts.maxSize }), to: route.to, broadcast: route.broadcast }];
   }
 

@@ -269,3 +269,23 @@ test('extra options and per-subnet options come from the config', async () => {
   assert.deepEqual([...o.p.options.get(26)!], [0x05, 0x78]);
   assert.deepEqual([...o.p.options.get(224)!], [1, 2, 10]);
 });
+
+test('relay agent information (option 82) is echoed to the relay, never to a direct client', async () => {
+  const h = await harness(fullConfig());
+  const rai = Uint8Array.of(1, 3, 0x65, 0x74, 0x31, 2, 2, 0xab, 0xcd);
+  const relayed = await h.one(request({ type: 1, mac: MAC, giaddr: '198.18.0.254', options: [[82, rai]] }));
+  assert.deepEqual([...relayed.p.options.get(82)!], [...rai]);
+  const direct = await h.one(request({ type: 1, mac: '52:54:00:aa:00:02', options: [[82, rai]] }));
+  assert.equal(direct.p.options.has(82), false);
+});
+
+test('a burst from one MAC is cut at max_requests_per_client per second and counted', async () => {
+  const h = await harness(fullConfig({ max_requests_per_client: 5 }));
+  let answered = 0;
+  for (let i = 0; i < 12; i++) answered += (await h.send(request({ type: 1, mac: MAC, xid: i }))).length;
+  assert.equal(answered, 5);
+  assert.equal(h.server.counters()['dropped.rate_limited'], 7);
+  h.clock.t += 1000;
+  assert.equal((await h.send(request({ type: 1, mac: MAC }))).length, 1, 'the next second is answered again');
+  assert.equal((await h.send(request({ type: 1, mac: '52:54:00:aa:00:03' }))).length, 1, 'other clients are not affected');
+});
