@@ -1,29 +1,10 @@
 // `bootherd db migrate` and `bootherd db status`.
-import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.ts';
-import { createLogger } from '../log/logger.ts';
-import type { LogLevel } from '../log/logger.ts';
-import { openStore } from '../store/index.ts';
-import { configFileFromEnv } from './config.ts';
 import { progress } from './progress.ts';
+import { withStore } from './store.ts';
+import type { StoreOpts } from './store.ts';
 
-interface DbOpts {
-  config?: string;
-}
-
-async function withStore<T>(opts: DbOpts, fn: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
-  const config = loadConfig({ file: opts.config ?? configFileFromEnv() });
-  // Commands print their own results; the logger only reports warnings and errors, to stderr.
-  const log = createLogger({ level: (config.log.level === 'silent' ? 'silent' : 'warn') as LogLevel, format: 'json', destination: 2 });
-  mkdirSync(config.state_dir, { recursive: true, mode: 0o750 });
-  const store = await openStore(config.database.url, { logger: log });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+type DbOpts = StoreOpts;
 
 export function registerDb(program: Command): void {
   const db = program.command('db').description('database schema: status and migrations');

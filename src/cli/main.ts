@@ -7,6 +7,10 @@ import { CliError, describeError, EXIT_FAILURE, EXIT_USAGE } from './errors.ts';
 import { registerServe } from './serve.ts';
 import { registerConfig } from './config.ts';
 import { registerDb } from './db.ts';
+import { registerHosts } from './hosts.ts';
+import { registerProfiles } from './profiles.ts';
+import { registerGroups } from './groups.ts';
+import { registerApply } from './apply.ts';
 import { registerAssets } from './assets.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -25,6 +29,10 @@ export function buildProgram(): Command {
   registerServe(program);
   registerConfig(program);
   registerDb(program);
+  registerHosts(program);
+  registerProfiles(program);
+  registerGroups(program);
+  registerApply(program);
   registerAssets(program);
   return program;
 }
