@@ -381,9 +381,11 @@ export class DhcpServer {
       if (x.facts.vendorClass?.startsWith('PXEClient') !== true) return this.drop('not_pxe_client', x.meta, { mac: x.facts.mac }); // P02
       const src = ipToU32(x.meta.source.address);
       if (src === undefined || isForbiddenDestination(x.meta.source.address)) return this.drop('bad_source', x.meta);
-      const mine = this.cfg.subnets.filter((s) => s.interface === x.meta.interface || (s.interface === undefined && ipToU32(x.meta.localAddress) !== undefined && cidrContains(s.cidr, ipToU32(x.meta.localAddress)!)));
-      const pxeSubnets = mine.length > 0 ? mine : this.cfg.subnets;
-      if (pxeSubnets.length > 0 && !pxeSubnets.some((s) => cidrContains(s.cidr, src))) return this.drop('source_outside_subnets', x.meta);
+      // The PXE subnets of this interface, if the config names any (a proxy interface beside
+      // another DHCP server may have none: then only the address hygiene above applies).
+      const local = ipToU32(x.meta.localAddress);
+      const mine = this.cfg.subnets.filter((s) => s.interface === x.meta.interface || (s.interface === undefined && local !== undefined && cidrContains(s.cidr, local)));
+      if (mine.length > 0 && !mine.some((s) => cidrContains(s.cidr, src))) return this.drop('source_outside_subnets', x.meta);
     }
     const host = this.hostView(x);
     const a = this.admit(x, host);

@@ -75,6 +75,10 @@ test('4011: requests without PXEClient (P02), from outside the PXE subnets, or f
   assert.equal(c['dropped.bad_source'], 1);
   assert.equal(c['dropped.unexpected_message_type'], 1);
   assert.equal((await h.one(request({ type: 3, mac: MAC, options: clients.edk2Pxe() }), meta4011())).type, 5);
+  // A proxy interface with no subnet of its own (another server's addresses) still serves 4011.
+  const other = await harness(proxyConfig({ subnets: [{ subnet: '198.18.0.0/24', interface: 'lan-full' }] }));
+  const m = { ...meta4011('198.19.7.7'), interface: 'lan-proxy', localAddress: '198.19.7.1' };
+  assert.equal((await other.one(request({ type: 3, mac: MAC, options: clients.edk2Pxe() }), m)).type, 5);
 });
 
 test('mode per interface and per subnet: proxy by default, full where configured', async () => {
