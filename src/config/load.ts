@@ -9,6 +9,7 @@ import type { Document } from 'yaml';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigSchema } from './schema.ts';
+import { dhcpUnknownClients } from '../boot/config.ts';
 import type { Config } from './schema.ts';
 
 export interface ConfigProblem {
@@ -40,6 +41,9 @@ export interface ResolvedConfig extends Config {
   state_dir: string;
   boot_root: string;
   database: Config['database'] & { url: string };
+  /** Every interface with its mode (`dhcp.mode` when the entry gives none). */
+  interfaces: { name: string; mode: 'proxy' | 'full' }[];
+  dhcp: Config['dhcp'] & { unknown_clients: 'answer' | 'ignore' | 'register' };
   /** Where the config came from, for the readiness line and `config check`. */
   source: string;
 }
@@ -115,9 +119,8 @@ export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
     loc.origins.set(key, `--${key.split('.').pop()?.replace(/_/g, '-') ?? key}`);
   }
   for (const spec of opts.interfaces ?? []) {
-    const [name = '', mode = 'proxy'] = spec.split(':');
     const list = Array.isArray(raw['interfaces']) ? (raw['interfaces'] as unknown[]) : [];
-    list.push({ name, mode });
+    list.push(interfaceSpec(spec));
     raw['interfaces'] = list;
     loc.origins.set(`interfaces[${list.length - 1}]`, '--interface');
   }
@@ -134,6 +137,8 @@ export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
     state_dir: stateDir,
     boot_root: config.boot_root ?? join(stateDir, 'boot'),
     database: { ...config.database, url: config.database.url ?? `sqlite:${join(stateDir, 'bootherd.db')}` },
+    interfaces: config.interfaces.map((i) => ({ name: i.name, mode: i.mode ?? config.dhcp.mode })),
+    dhcp: { ...config.dhcp, unknown_clients: config.dhcp.unknown_clients ?? dhcpUnknownClients(config.boot.unknown_hosts) },
     source: opts.file ?? 'built-in defaults',
   };
 }
@@ -178,10 +183,7 @@ function applyEnv(raw: Json, env: Record<string, string | undefined>, loc: Locat
     const dotted = key.path.join('.');
     loc.origins.set(dotted, `env ${key.name}`);
     if (key.name === 'BOOTHERD_INTERFACES') {
-      raw['interfaces'] = text.split(',').filter(Boolean).map((spec) => {
-        const [name = '', mode = 'proxy'] = spec.trim().split(':');
-        return { name, mode };
-      });
+      raw['interfaces'] = text.split(',').filter(Boolean).map((spec) => interfaceSpec(spec.trim()));
       continue;
     }
     setPath(raw, key.path, coerce(text, key.schema));
@@ -191,6 +193,12 @@ function applyEnv(raw: Json, env: Record<string, string | undefined>, loc: Locat
       problems.push({ source: `env ${name}`, key: '', message: 'unknown setting', fix: suggest(name, [...known]) ?? 'unset it; docs/configuration.md lists the variables' });
     }
   }
+}
+
+/** `eth0` or `eth0:full` (from --interface or BOOTHERD_INTERFACES); without a mode, dhcp.mode applies. */
+function interfaceSpec(spec: string): { name: string; mode?: string } {
+  const [name = '', mode] = spec.split(':');
+  return mode === undefined ? { name } : { name, mode };
 }
 
 /** BOOTHERD_* variables that are not configuration keys. */

@@ -3,6 +3,7 @@
 // unit test fails when the two disagree.
 import { Type } from '@sinclair/typebox';
 import type { Static, TSchema } from '@sinclair/typebox';
+import { DhcpConfigSchema } from '../dhcp/config.ts';
 import { BootConfigSchema } from '../boot/config.ts';
 
 const LOG_LEVEL = Type.Union(
@@ -39,12 +40,15 @@ export const DatabaseSchema = Type.Object(
 export const InterfaceSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 15, description: 'Network interface to serve DHCP on.', examples: ['eth0'] }),
-    mode: Type.Union([Type.Literal('proxy'), Type.Literal('full')], {
-      description:
-        '`proxy`: answer only PXE clients beside the LAN\'s existing DHCP server, never hand out addresses. `full`: be the DHCP server for the subnets on this interface.',
-      default: 'proxy',
-      examples: ['full'],
-    }),
+    mode: Type.Optional(
+      Type.Union([Type.Literal('proxy'), Type.Literal('full')], {
+        description:
+          '`proxy`: answer only PXE clients beside the LAN\'s existing DHCP server, never hand out addresses. `full`: be the DHCP server for the subnets on this interface.',
+        default: 'dhcp.mode (proxy)',
+        'x-computed': true,
+        examples: ['full'],
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -90,7 +94,28 @@ export const HttpSchema = Type.Object(
   { additionalProperties: false, default: {}, description: 'HTTP boot-file server.' },
 );
 
-/** Sections contributed by the servers (dhcp, ...) are added here as they exist. */
+/**
+ * The `dhcp` section as the DHCP server defines it, less its interface list (the top-level
+ * `interfaces` is the one list, shared with `--interface` and BOOTHERD_INTERFACES), and with
+ * `unknown_clients` left unset by default so that it follows `boot.unknown_hosts`.
+ */
+const dhcpOwn = Type.Omit(DhcpConfigSchema, ['interfaces', 'unknown_clients']);
+export const DhcpSectionSchema = Type.Object(
+  {
+    ...dhcpOwn.properties,
+    unknown_clients: Type.Optional(
+      Type.Union([Type.Literal('answer'), Type.Literal('ignore'), Type.Literal('register')], {
+        description: 'Default policy for clients without a reservation or inventory entry (a subnet may override it): `answer`, `ignore` (logged and counted) or `register` (registration boot only).',
+        default: 'follows boot.unknown_hosts (ignore → ignore, register → register, otherwise answer)',
+        'x-computed': true,
+        examples: ['register'],
+      }),
+    ),
+  },
+  { additionalProperties: false, default: {}, description: DhcpConfigSchema.description },
+);
+
+/** Sections contributed by the servers are added here as they exist. */
 export const ConfigSchema = Type.Object(
   {
     state_dir: Type.Optional(Type.String({
@@ -133,6 +158,7 @@ export const ConfigSchema = Type.Object(
     }),
     tftp: TftpSchema,
     http: HttpSchema,
+    dhcp: DhcpSectionSchema,
     boot: BootConfigSchema,
   },
   { additionalProperties: false },

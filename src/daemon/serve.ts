@@ -121,7 +121,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 function recordEvents(events: EventBus, store: Store, log: Logger): void {
   const eventLog = log.child({ component: 'events' });
   events.subscribe((e) => {
-    eventLog.info({ host: e.host, stage: e.stage, kind: e.kind, ...e.detail }, `${e.stage} ${e.kind}`);
+    eventLog.info({ host: e.host, stage: e.stage, kind: e.kind, detail: e.detail }, `${e.stage} ${e.kind}`);
     store.events.append(e).catch((err: unknown) => eventLog.warn({ err }, 'could not store a boot event'));
   });
 }

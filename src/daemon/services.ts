@@ -11,6 +11,9 @@ import { GeneratedFiles } from '../files/registry.ts';
 import { TftpServer } from '../tftp/server.ts';
 import { bindHttp } from '../http/service.ts';
 import { CliError } from '../cli/errors.ts';
+import { bindDhcpSockets } from '../dhcp/service.ts';
+import { DhcpServer } from '../dhcp/server.ts';
+import { leaseStoreOver } from '../dhcp/store-adapter.ts';
 import type { BoundService, Service } from './serve.ts';
 
 export async function bindServices(config: ResolvedConfig, log: Logger): Promise<BoundService[]> {
@@ -20,6 +23,7 @@ export async function bindServices(config: ResolvedConfig, log: Logger): Promise
     const registry = new GeneratedFiles();
     if (config.tftp.enabled) bound.push(await bindTftp(config, log, registry));
     if (config.http.enabled) bound.push(await bindHttp(config, log, { registry }));
+    if (config.interfaces.length > 0) bound.push(await bindDhcp(config, log));
   } catch (err) {
     await Promise.allSettled(bound.map((b) => b.abort()));
     throw err;
@@ -77,6 +81,31 @@ async function bindTftp(config: ResolvedConfig, log: Logger, registry: Generated
           while (server.activeSessions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
           await server.stop();
         },
+      };
+    },
+  };
+}
+
+/** DHCP/ProxyDHCP: UDP 67 (and 4011 in proxy mode) on each configured interface, bound to it. */
+async function bindDhcp(config: ResolvedConfig, log: Logger): Promise<BoundService> {
+  const sockets = await bindDhcpSockets({ interfaces: config.interfaces });
+  return {
+    name: 'dhcp',
+    abort: () => sockets.abort(),
+    async start({ store, events }): Promise<Service> {
+      const logger = log.child({ component: 'dhcp' });
+      const server = await DhcpServer.create({
+        config: { ...config.dhcp, interfaces: config.interfaces },
+        leases: leaseStoreOver(store),
+        logger,
+        events,
+        httpPort: config.http.port,
+      });
+      const service = sockets.start({ server, logger, drainMs: config.shutdown_grace * 1000 });
+      return {
+        name: 'dhcp',
+        describe: () => ({ interfaces: config.interfaces, listening: service.listening() }),
+        stop: () => service.stop(),
       };
     },
   };

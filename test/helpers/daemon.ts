@@ -54,15 +54,26 @@ export class Daemon {
     return this.child.pid;
   }
 
-  /** Resolves with the first log line matching; rejects if the process exits first. */
-  waitFor(match: (l: LogLine) => boolean, what = 'log line'): Promise<LogLine> {
+  /**
+   * Resolves with the first log line matching; rejects if the process exits first, or if nothing
+   * matches within `limitMs` (a bound so a broken run fails instead of hanging, not a speed check).
+   */
+  waitFor(match: (l: LogLine) => boolean, what = 'log line', limitMs = 120_000): Promise<LogLine> {
     const seen = this.lines.find(match);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      this.waiters.push({ match, resolve });
-      void this.exited.then((e) =>
-        reject(new Error(`bootherd exited (code ${e.code}, signal ${e.signal}) before the ${what}; stderr: ${this.stderr.join('')}; log: ${this.lines.map((l) => l.msg).join(' | ')}`)),
-      );
+      const timer = setTimeout(() => reject(new Error(`no ${what} from bootherd; log so far:\n${this.lines.map((l) => JSON.stringify(l)).join('\n')}`)), limitMs);
+      this.waiters.push({
+        match,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+      void this.exited.then((e) => {
+        clearTimeout(timer);
+        reject(new Error(`bootherd exited (code ${e.code}, signal ${e.signal}) before the ${what}; stderr: ${this.stderr.join('')}; log: ${this.lines.map((l) => l.msg).join(' | ')}`));
+      });
     });
   }
 
