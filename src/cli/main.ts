@@ -12,6 +12,7 @@ import { registerProfiles } from './profiles.ts';
 import { registerGroups } from './groups.ts';
 import { registerApply } from './apply.ts';
 import { registerAssets } from './assets.ts';
+import { registerTls } from './tls.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerGroups(program);
   registerApply(program);
   registerAssets(program);
+  registerTls(program);
   return program;
 }
 
