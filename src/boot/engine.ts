@@ -1,0 +1,236 @@
+// The boot engine: the glue between the planner, the host directory and the three servers.
+// - DHCP: `lookupHost(facts)` for DhcpServer (synchronous, from the snapshot; the sighting is
+//   recorded in the background).
+// - HTTP: `handleHttp(request)` answers /boot.ipxe (per-host script), /register.ipxe and
+//   /menu.ipxe, framework-free; http-routes.ts mounts it on fastify.
+// - TFTP: `attach(registry)` serves pxelinux.cfg/01-<mac>, grub/grub.cfg and grub/hosts/<mac>.cfg
+//   on request, and the boot-loader assets under their stable names.
+// Each stage emits a boot event carrying the host record's id.
+import type { Logger } from '../log/logger.ts';
+import { RateLimitedLog } from '../log/logger.ts';
+import { EventBus } from '../events/bus.ts';
+import type { BootStage } from '../events/bus.ts';
+import type { GeneratedFiles } from '../files/registry.ts';
+import type { ClientFacts } from '../dhcp/facts.ts';
+import type { HostBootInfo } from '../dhcp/server.ts';
+import type { Host } from '../store/index.ts';
+import type { FirmwareArch } from '../inventory/types.ts';
+import type { BootConfig } from './config.ts';
+import { DEFAULT_BOOT_CONFIG } from './config.ts';
+import type { BootPlan, PlanSettings } from './planner.ts';
+import { firmwareArchFromDhcp, firmwareArchFromIpxe, plan, unknownHostMenu } from './planner.ts';
+import type { HostDirectory } from './hosts.ts';
+import { renderIpxe, renderIpxeError } from './render/ipxe.ts';
+import { renderGrub } from './render/grub.ts';
+import { renderPxelinux } from './render/pxelinux.ts';
+import { IPXE_SCRIPT_TEMPLATE } from './render/url.ts';
+import { RenderError, canonicalMac, canonicalUuid } from './render/text.ts';
+
+export function planSettings(c: BootConfig = DEFAULT_BOOT_CONFIG): PlanSettings {
+  return { unknownHosts: c.unknown_hosts, biosLoader: c.bios_loader, uefiLoader: c.uefi_loader, menu: { title: c.menu.title, timeoutS: c.menu.timeout, default: c.menu.default }, pendingPollS: c.pending_poll };
+}
+
+export interface BootEngineOptions {
+  directory: HostDirectory;
+  events: EventBus;
+  logger: Logger;
+  settings?: PlanSettings;
+  /** Prefix of boot-root files over HTTP (default `/`). */
+  filesBase?: string;
+}
+
+export interface HttpRequest {
+  /** The path without query, e.g. `/boot.ipxe`. */
+  path: string;
+  query: Record<string, string | string[] | undefined>;
+  /** The client's address. */
+  ip: string;
+}
+
+export interface HttpAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** The paths handleHttp answers. */
+export const BOOT_HTTP_PATHS: readonly string[] = ['/boot.ipxe', '/register.ipxe', '/menu.ipxe'];
+
+function one(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export class BootEngine {
+  readonly directory: HostDirectory;
+  private readonly events: EventBus;
+  private readonly log: Logger;
+  private readonly rl: RateLimitedLog;
+  private readonly settings: PlanSettings;
+  private readonly filesBase: string;
+
+  constructor(opts: BootEngineOptions) {
+    this.directory = opts.directory;
+    this.events = opts.events;
+    this.log = opts.logger;
+    this.rl = new RateLimitedLog(opts.logger);
+    this.settings = opts.settings ?? planSettings();
+    this.filesBase = opts.filesBase ?? '/';
+  }
+
+  /** The plan for a client, from the snapshot. */
+  planFor(host: Host | undefined, arch: FirmwareArch | undefined, mac?: string, uuid?: string, settings: PlanSettings = this.settings): BootPlan {
+    const profile = host === undefined ? undefined : this.directory.profileFor(host);
+    return plan(
+      { mac, uuid, arch },
+      { host: host === undefined ? undefined : { id: host.id, hostname: host.hostname, state: host.state, profile }, profiles: this.directory.profiles() },
+      settings,
+    );
+  }
+
+  private emit(stage: BootStage, kind: string, host: Host | undefined, who: string, detail: Record<string, unknown>): void {
+    this.events.emit({ host: host?.id ?? who, stage, kind, detail: { ...(host === undefined ? {} : { client: who }), ...detail } });
+  }
+
+  private sight(s: Parameters<HostDirectory['identify']>[0]): Promise<Host | undefined> {
+    return this.directory.identify(s).catch((err: unknown) => {
+      this.rl.warn('identify', { code: 'BH_BOOT_HOST_RECORD', err }, 'could not find or record a host in the store; the client boots as unknown until the store answers');
+      return undefined;
+    });
+  }
+
+  private sightingFor(mac: string | undefined, uuid: string | undefined, ip: string | undefined, arch: FirmwareArch | undefined, forceRegister = false): Parameters<HostDirectory['identify']>[0] {
+    const register = forceRegister || this.settings.unknownHosts === 'register';
+    return { mac, uuid, ip, arch, create: this.settings.unknownHosts !== 'ignore' || forceRegister, state: register ? 'pending' : 'new', promoteToPending: register };
+  }
+
+  // ------------------------------------------------------------------ DHCP
+
+  /**
+   * DhcpServer's lookupHost hook. Known hosts (a record in a state other than `new`) get their
+   * plan's first loader; unknown ones return undefined, so `dhcp.unknown_clients` applies. The
+   * sighting of a network-boot client is recorded in the background.
+   */
+  readonly lookupHost = (facts: ClientFacts): HostBootInfo | undefined => {
+    const netboot = facts.vendorClass?.startsWith('PXEClient') === true || facts.vendorClass?.startsWith('HTTPClient') === true || facts.userClasses.includes('iPXE');
+    const arch = firmwareArchFromDhcp(facts.arches, facts.vendorClass);
+    const host = this.directory.find({ mac: facts.mac, uuid: facts.uuid });
+    const ip = facts.ciaddr !== '0.0.0.0' ? facts.ciaddr : undefined;
+    if (netboot) void this.sight(this.sightingFor(facts.mac, facts.uuid, ip, arch));
+    if (host === undefined || host.state === 'new') return undefined;
+    const p = this.planFor(host, arch, facts.mac, facts.uuid);
+    const group = this.directory.groupName(host);
+    return {
+      id: host.id,
+      ...(host.hostname !== null ? { hostname: host.hostname } : {}),
+      ...(p.dhcp.bootfile !== undefined ? { bootfile: p.dhcp.bootfile } : {}),
+      ...(group !== undefined ? { group } : {}),
+    };
+  };
+
+  // ------------------------------------------------------------------ HTTP
+
+  /** Answers the dynamic boot paths; undefined for any other path. Never throws. */
+  async handleHttp(req: HttpRequest): Promise<HttpAnswer | undefined> {
+    if (!BOOT_HTTP_PATHS.includes(req.path)) return undefined;
+    const rawMac = one(req.query['mac']);
+    const mac = canonicalMac(rawMac);
+    const uuid = canonicalUuid(one(req.query['uuid']));
+    const arch = firmwareArchFromIpxe(one(req.query['arch']), one(req.query['platform']));
+    const script = req.path.slice(1);
+    const who = mac ?? req.ip;
+    let host: Host | undefined;
+    try {
+      if (mac !== undefined || uuid !== undefined) {
+        host = await this.sight(this.sightingFor(mac, uuid, req.ip, arch, req.path === '/register.ipxe'));
+        host ??= this.directory.find({ mac, uuid });
+      } else {
+        host = this.directory.byIp(req.ip);
+      }
+      let payload: BootPlan['payload'];
+      let detail: Record<string, unknown>;
+      if (req.path === '/menu.ipxe') {
+        payload = unknownHostMenu({ host: undefined, profiles: this.directory.profiles() }, arch, this.settings);
+        detail = { action: 'menu', why: 'menu requested' };
+      } else {
+        const settings = req.path === '/register.ipxe' ? { ...this.settings, unknownHosts: 'register' as const } : this.settings;
+        const p = this.planFor(host, arch, mac, uuid, settings);
+        payload = p.payload;
+        detail = { action: p.action, chain: p.chain, why: p.why, ...(p.payload.kind === 'linux' || p.payload.kind === 'chain' ? { profile: p.payload.profile } : {}) };
+      }
+      const body = renderIpxe(payload, { host: { hostname: host?.hostname, mac: mac ?? host?.macs[0] }, selfUrl: `${script}?${IPXE_SCRIPT_TEMPLATE.split('?')[1]!}`, filesBase: this.filesBase });
+      this.emit('http', 'script', host, who, { script, ip: req.ip, ...(arch ? { arch } : {}), ...(rawMac !== undefined && mac === undefined ? { badMac: true } : {}), ...detail });
+      return { status: 200, contentType: 'text/plain; charset=utf-8', body };
+    } catch (err) {
+      const code = err instanceof RenderError ? err.code : 'BH_BOOT_SCRIPT';
+      this.rl.warn(`script:${code}`, { code, err, host: host?.id, mac }, err instanceof RenderError ? `cannot render the boot script: ${err.message}` : 'cannot build the boot script');
+      this.emit('http', 'script-error', host, who, { script, ip: req.ip, code });
+      return { status: 200, contentType: 'text/plain; charset=utf-8', body: renderIpxeError(code) };
+    }
+  }
+
+  // ------------------------------------------------------------------ TFTP
+
+  /** Registers the on-request per-host files (pxelinux.cfg, grub) with the registry. */
+  attach(registry: GeneratedFiles): () => void {
+    const offs = [registry.provide('pxelinux.cfg/', (p) => this.pxelinuxFile(p)), registry.provide('grub/', (p) => this.grubFile(p))];
+    return () => offs.forEach((f) => f());
+  }
+
+  private configFile(stage: BootStage, file: string, host: Host | undefined, mac: string | undefined, arch: FirmwareArch, render: (p: BootPlan) => string): { data: Buffer } | undefined {
+    const p = this.planFor(host, arch, mac);
+    if (mac !== undefined) void this.sight(this.sightingFor(mac, undefined, undefined, arch));
+    let text: string;
+    try {
+      text = render(p);
+    } catch (err) {
+      this.rl.warn(`config:${file}`, { code: err instanceof RenderError ? err.code : 'BH_BOOT_CONFIG', err, host: host?.id }, `cannot render ${file}`);
+      this.emit(stage, 'config-error', host, mac ?? file, { file });
+      return undefined;
+    }
+    this.emit(stage, 'config', host, mac ?? file, { file, action: p.action, chain: p.chain, why: p.why, ...(p.payload.kind === 'linux' || p.payload.kind === 'chain' ? { profile: p.payload.profile } : {}) });
+    return { data: Buffer.from(text, 'utf8') };
+  }
+
+  private pxelinuxFile(path: string): { data: Buffer } | undefined {
+    const name = path.slice('pxelinux.cfg/'.length);
+    const m = /^01-([0-9a-f]{2}(?:-[0-9a-f]{2}){5})$/i.exec(name);
+    let mac: string | undefined;
+    let host: Host | undefined;
+    if (m !== null) {
+      mac = m[1]!.toLowerCase().replace(/-/g, ':');
+      host = this.directory.byMac(mac);
+    } else {
+      const uuid = canonicalUuid(name);
+      host = uuid === undefined ? undefined : this.directory.byUuid(uuid);
+      if (host === undefined) return undefined; // let pxelinux go on to 01-<mac>
+      mac = host.macs[0];
+    }
+    return this.configFile('tftp', path, host, mac, 'bios', (p) => renderPxelinux(p.payload, { host: { hostname: host?.hostname, mac } }));
+  }
+
+  private grubFile(path: string): { data: Buffer } | undefined {
+    if (path === 'grub/grub.cfg') {
+      // grubnetx64 sources $prefix/grub.cfg ($prefix = (tftp,server)/grub); send it on to this machine's own file.
+      return { data: Buffer.from('# bootherd: per-host dispatch\nsource "$prefix/hosts/${net_default_mac}.cfg"\n', 'utf8') };
+    }
+    const m = /^grub\/hosts\/([0-9a-f]{2}(?::[0-9a-f]{2}){5})\.cfg$/i.exec(path);
+    if (m === null) return undefined;
+    const mac = m[1]!.toLowerCase();
+    const host = this.directory.byMac(mac);
+    return this.configFile('tftp', path, host, mac, 'uefi-x64', (p) => renderGrub(p.payload, { host: { hostname: host?.hostname, mac }, selfPath: path }));
+  }
+}
+
+/**
+ * An event bus for a server that knows clients only by MAC or IP (TFTP, the HTTP file server,
+ * DHCP): events it emits reach `target` with `host` set to the host record's id when the
+ * directory knows the MAC or IP, and the original identity kept as `detail.client`.
+ */
+export function hostAwareBus(target: EventBus, directory: HostDirectory): EventBus {
+  const bus = new EventBus();
+  bus.subscribe((e) => {
+    const h = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(e.host) ? directory.byMac(e.host) : directory.byIp(e.host);
+    target.emit(h === undefined ? e : { ...e, host: h.id, detail: { client: e.host, ...e.detail } });
+  });
+  return bus;
+}

@@ -1,0 +1,15 @@
+// Mounts the boot engine's dynamic paths (/boot.ipxe, /register.ipxe, /menu.ipxe) on a fastify
+// instance: the HTTP server's `routes` hook calls this. Scripts are per host and never cached.
+import type { FastifyInstance } from 'fastify';
+import type { BootEngine } from './engine.ts';
+import { BOOT_HTTP_PATHS } from './engine.ts';
+
+export function registerBootRoutes(app: FastifyInstance, engine: BootEngine): void {
+  for (const path of BOOT_HTTP_PATHS) {
+    app.get(path, async (req, reply) => {
+      const a = await engine.handleHttp({ path, query: req.query as Record<string, string | string[] | undefined>, ip: req.ip });
+      if (a === undefined) return reply.code(404).send();
+      return reply.code(a.status).type(a.contentType).header('cache-control', 'no-store').send(a.body);
+    });
+  }
+}

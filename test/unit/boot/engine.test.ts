@@ -1,0 +1,251 @@
+// The glue: per-host iPXE script over HTTP (fastify inject), per-host pxelinux.cfg and grub.cfg
+// over the registry, the DHCP lookupHost hook inside a real DhcpServer, register-and-wait with
+// operator approval, and events that carry the host record's id.
+import { after, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Fastify from 'fastify';
+import { openStore } from '../../../src/store/index.ts';
+import type { Store } from '../../../src/store/index.ts';
+import { silentLogger } from '../../../src/log/logger.ts';
+import { EventBus } from '../../../src/events/bus.ts';
+import type { BootEvent } from '../../../src/events/bus.ts';
+import { GeneratedFiles } from '../../../src/files/registry.ts';
+import { HostDirectory } from '../../../src/boot/hosts.ts';
+import { BootEngine, hostAwareBus, planSettings } from '../../../src/boot/engine.ts';
+import { registerBootRoutes } from '../../../src/boot/http-routes.ts';
+import { DEFAULT_BOOT_CONFIG } from '../../../src/boot/config.ts';
+import type { BootConfig } from '../../../src/boot/config.ts';
+import { clients, config, harness, meta4011, request } from '../dhcp/helpers.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'bh-engine-'));
+let n = 0;
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const MAC = '52:54:00:12:34:56';
+const DEBIAN = { kind: 'linux', description: 'Debian', kernel: 'debian/linux', initrd: ['debian/initrd.gz'], cmdline: 'console=ttyS0' };
+
+interface World {
+  store: Store;
+  engine: BootEngine;
+  events: BootEvent[];
+  bus: EventBus;
+  app: ReturnType<typeof Fastify>;
+  registry: GeneratedFiles;
+}
+
+async function world(boot: Partial<BootConfig> = {}): Promise<World> {
+  const store = await openStore(`sqlite:${path.join(dir, `e${++n}.db`)}`, { logger: silentLogger() });
+  await store.migrate();
+  const bus = new EventBus((err) => {
+    throw err;
+  });
+  const events: BootEvent[] = [];
+  bus.subscribe((e) => events.push(e));
+  const directory = new HostDirectory({ store, logger: silentLogger() });
+  const engine = new BootEngine({ directory, events: bus, logger: silentLogger(), settings: planSettings({ ...DEFAULT_BOOT_CONFIG, ...boot }) });
+  const app = Fastify();
+  registerBootRoutes(app, engine);
+  const registry = new GeneratedFiles();
+  engine.attach(registry);
+  return { store, engine, events, bus, app, registry };
+}
+
+async function activeHost(w: World, spec: Record<string, unknown> = DEBIAN, extra: Record<string, unknown> = {}) {
+  const p = await w.store.profiles.create({ name: 'debian', spec });
+  const h = await w.store.hosts.create({ macs: [MAC], hostname: 'node01', state: 'active', profileId: p.id, ...extra });
+  await w.engine.directory.refresh();
+  return h;
+}
+
+const script = (w: World, q: string) => w.app.inject({ method: 'GET', url: `/boot.ipxe?${q}` });
+
+describe('HTTP: per-host iPXE script', () => {
+  let w: World;
+  beforeEach(async () => {
+    w = await world();
+  });
+  after(async () => w?.store.close());
+
+  it('an active host gets its profile: kernel, initrd, boot; the event names the host record', async () => {
+    const h = await activeHost(w);
+    const r = await script(w, `mac=${MAC}&uuid=&arch=i386&platform=pcbios`);
+    assert.equal(r.statusCode, 200);
+    assert.equal(r.headers['cache-control'], 'no-store');
+    assert.match(r.body, /^#!ipxe\n/);
+    assert.match(r.body, /^kernel \/debian\/linux initrd=initrd.gz console=ttyS0 \|\| goto failed$/m);
+    assert.match(r.body, /^initrd \/debian\/initrd.gz/m);
+    const e = w.events.find((x) => x.kind === 'script');
+    assert.equal(e?.host, h.id);
+    assert.equal(e?.stage, 'http');
+    assert.equal(e?.detail['profile'], 'debian');
+    assert.equal(e?.detail['client'], MAC);
+  });
+
+  it('a group profile applies when the host has none', async () => {
+    const p = await w.store.profiles.create({ name: 'debian', spec: DEBIAN });
+    const g = await w.store.groups.create({ name: 'workers', profileId: p.id });
+    await w.store.hosts.create({ macs: [MAC], state: 'active', groupId: g.id });
+    await w.engine.directory.refresh();
+    assert.match((await script(w, `mac=${MAC}`)).body, /^kernel \/debian\/linux/m);
+  });
+
+  it('an unknown host gets the profile menu and is recorded once as new', async () => {
+    await w.store.profiles.create({ name: 'debian', spec: DEBIAN });
+    await w.engine.directory.refresh();
+    const r = await script(w, `mac=${MAC}&arch=x86_64&platform=efi`);
+    assert.match(r.body, /^menu bootherd$/m);
+    assert.match(r.body, /^item item0 Debian$/m);
+    await script(w, `mac=${MAC}&arch=x86_64&platform=efi`);
+    const hosts = await w.store.hosts.list();
+    assert.equal(hosts.length, 1);
+    assert.equal(hosts[0]!.state, 'new');
+    assert.equal(hosts[0]!.arch, 'uefi-x64');
+  });
+
+  it('local and disabled hosts leave the network boot', async () => {
+    await w.store.hosts.create({ macs: [MAC], state: 'local' });
+    await w.store.hosts.create({ macs: ['52:54:00:00:00:02'], state: 'disabled' });
+    await w.engine.directory.refresh();
+    assert.match((await script(w, `mac=${MAC}`)).body, /^exit 0$/m);
+    assert.match((await script(w, 'mac=52:54:00:00:00:02')).body, /^exit 0$/m);
+  });
+
+  it('hostile query values cannot reach the script, and the host is then found by its IP', async () => {
+    const h = await activeHost(w);
+    // First a well-formed request from this IP, then hostile ones from the same IP.
+    await w.app.inject({ method: 'GET', url: `/boot.ipxe?mac=${MAC}`, remoteAddress: '198.18.0.77' });
+    for (const bad of ['x%0Ashell', '%24%7Bnet0%2Fip%7D', 'a%20%7C%7C%20shell', '%3Cscript%3E']) {
+      const r = await w.app.inject({ method: 'GET', url: `/boot.ipxe?mac=${bad}&uuid=${bad}&arch=${bad}&platform=${bad}`, remoteAddress: '198.18.0.77' });
+      assert.equal(r.statusCode, 200);
+      assert.doesNotMatch(r.body, /shell|net0\/ip|script/);
+      assert.match(r.body, /^kernel \/debian\/linux/m);
+    }
+    assert.equal((await w.store.hosts.list()).length, 1);
+    assert.ok(w.events.filter((e) => e.detail['badMac'] === true).every((e) => e.host === h.id));
+  });
+
+  it('an unsafe profile value gives an error script, not an injected one', async () => {
+    await activeHost(w, { ...DEBIAN, cmdline: 'quiet\nshell' });
+    const r = await script(w, `mac=${MAC}`);
+    assert.match(r.body, /BH_BOOT_UNSAFE_VALUE/);
+    assert.doesNotMatch(r.body, /shell/);
+    assert.ok(w.events.some((e) => e.kind === 'script-error'));
+  });
+
+  it('/menu.ipxe lists every profile with the configured default and timeout', async () => {
+    const m = await world({ menu: { title: 'Lab', timeout: 7, default: 'debian' } });
+    await m.store.profiles.create({ name: 'debian', spec: DEBIAN });
+    await m.engine.directory.refresh();
+    const r = await m.app.inject({ method: 'GET', url: '/menu.ipxe' });
+    assert.match(r.body, /^choose --default item0 --timeout 7000 /m);
+    await m.store.close();
+  });
+});
+
+describe('register and wait', () => {
+  it('an unknown host waits as pending until an operator approves it, then boots its profile', async () => {
+    const w = await world({ unknown_hosts: 'register', pending_poll: 15 });
+    const p = await w.store.profiles.create({ name: 'debian', spec: DEBIAN });
+    await w.engine.directory.refresh();
+    const r = await script(w, `mac=${MAC}&arch=i386`);
+    assert.match(r.body, /^sleep 15$/m);
+    assert.match(r.body, /^chain --replace --autofree boot\.ipxe\?mac=\$\{net0\/mac\}/m);
+    const [h] = await w.store.hosts.list();
+    assert.equal(h?.state, 'pending');
+    // Still pending on the next poll.
+    assert.match((await script(w, `mac=${MAC}`)).body, /^sleep 15$/m);
+    // The operator approves it (another process writes the store); the snapshot refresh sees it.
+    await w.store.hosts.update(h!.id, { state: 'active', profileId: p.id });
+    await w.engine.directory.refresh();
+    assert.match((await script(w, `mac=${MAC}`)).body, /^kernel \/debian\/linux/m);
+    assert.equal((await w.store.hosts.list()).length, 1);
+    await w.store.close();
+  });
+
+  it("DHCP's register policy (per subnet) leads iPXE to /register.ipxe, which records the host as pending", async () => {
+    const w = await world({ unknown_hosts: 'menu' });
+    const r = await w.app.inject({ method: 'GET', url: `/register.ipxe?mac=${MAC}` });
+    assert.match(r.body, /^chain --replace --autofree register\.ipxe\?/m);
+    assert.equal((await w.store.hosts.list())[0]?.state, 'pending');
+    await w.store.close();
+  });
+});
+
+describe('TFTP: per-host pxelinux.cfg and grub.cfg', () => {
+  it('pxelinux.cfg/01-<mac> and grub/hosts/<mac>.cfg carry the host\'s profile; grub.cfg dispatches by MAC', async () => {
+    const w = await world();
+    const h = await activeHost(w);
+    const px = w.registry.get('pxelinux.cfg/01-52-54-00-12-34-56')?.data.toString();
+    assert.match(px ?? '', /^ {2}KERNEL debian\/linux$/m);
+    assert.match(px ?? '', /^ {2}APPEND console=ttyS0$/m);
+    const grub = w.registry.get('grub/hosts/52:54:00:12:34:56.cfg')?.data.toString();
+    assert.match(grub ?? '', /^ {2}linux '\/debian\/linux' 'console=ttyS0'$/m);
+    assert.match(w.registry.get('grub/grub.cfg')?.data.toString() ?? '', /source "\$prefix\/hosts\/\$\{net_default_mac\}\.cfg"/);
+    // pxelinux probes: its UUID file (known host), hex IPs and default fall through to disk.
+    assert.equal(w.registry.get('pxelinux.cfg/C0A80001'), undefined);
+    assert.equal(w.registry.get('pxelinux.cfg/default'), undefined);
+    const ev = w.events.filter((e) => e.stage === 'tftp' && e.kind === 'config');
+    assert.deepEqual(ev.map((e) => e.host), [h.id, h.id]);
+    // An unknown MAC gets the unknown-host plan (the menu) and is recorded.
+    assert.match(w.registry.get('pxelinux.cfg/01-52-54-00-00-00-09')?.data.toString() ?? '', /^UI menu\.c32$/m);
+    await new Promise((r) => setImmediate(r));
+    await w.engine.directory.identify({ create: false });
+    assert.ok((await w.store.hosts.findByMac('52:54:00:00:00:09')) !== undefined);
+    await w.store.close();
+  });
+});
+
+describe('DHCP: lookupHost inside the DHCP server', () => {
+  it('a Secure Boot host on UEFI PXE gets shimx64.efi; an unknown one gets the default loader and is recorded', async () => {
+    const w = await world();
+    await activeHost(w, { ...DEBIAN, secure_boot: true });
+    const h = await harness(config({ mode: 'proxy' }), { lookupHost: w.engine.lookupHost });
+    await h.one(request({ type: 1, mac: MAC, options: clients.edk2Pxe() }));
+    const ack = await h.one(request({ type: 3, mac: MAC, ciaddr: '198.18.0.100', options: clients.edk2Pxe() }), meta4011('198.18.0.100', 4011));
+    assert.equal(ack.p.file, 'shimx64.efi');
+
+    const other = '52:54:00:00:00:07';
+    // Another machine: its own SMBIOS UUID (option 97).
+    const otherUuid: [number, Uint8Array] = [97, Uint8Array.from([0, ...Array.from({ length: 16 }, (_, i) => 0xa0 + i)])];
+    const opts = [...clients.edk2Pxe().filter(([c]) => c !== 97), otherUuid];
+    const ack2 = await h.one(request({ type: 3, mac: other, ciaddr: '198.18.0.101', options: opts }), meta4011('198.18.0.101', 4011));
+    assert.equal(ack2.p.file, 'snponly.efi');
+    await w.engine.directory.identify({ create: false }); // waits for the background sighting
+    const rec = await w.store.hosts.findByMac(other);
+    assert.equal(rec?.state, 'new');
+    assert.equal(rec?.uuid !== null, true);
+    await w.store.close();
+  });
+
+  it('BIOS hosts on the pxelinux chain get pxelinux.0; iPXE clients always get the script URL (no loop)', async () => {
+    const w = await world({ bios_loader: 'pxelinux' });
+    await activeHost(w);
+    const h = await harness(config({ mode: 'proxy' }), { lookupHost: w.engine.lookupHost });
+    const bios = [...clients.ipxeBios()].filter(([c]) => c !== 77);
+    const ack = await h.one(request({ type: 3, mac: MAC, ciaddr: '198.18.0.100', options: bios }), meta4011('198.18.0.100', 68));
+    assert.equal(ack.p.file, 'pxelinux.0');
+    const ipxe = await h.one(request({ type: 3, mac: MAC, ciaddr: '198.18.0.100', options: clients.ipxeBios() }), meta4011('198.18.0.100', 68));
+    assert.match(ipxe.p.file, /^http:\/\/198\.18\.0\.1:8080\/boot\.ipxe\?mac=/);
+    await w.store.close();
+  });
+});
+
+describe('host-aware event bus', () => {
+  it('maps a TFTP or HTTP client IP, or a DHCP MAC, to the host record', async () => {
+    const w = await world();
+    const h = await activeHost(w);
+    await w.app.inject({ method: 'GET', url: `/boot.ipxe?mac=${MAC}`, remoteAddress: '198.18.0.55' });
+    const tftp = hostAwareBus(w.bus, w.engine.directory);
+    tftp.emit({ host: '198.18.0.55', stage: 'http', kind: 'transfer-finish', detail: { file: 'debian/linux', bytes: 123, ms: 4 } });
+    tftp.emit({ host: MAC, stage: 'dhcp', kind: 'offer', detail: {} });
+    tftp.emit({ host: '198.18.0.99', stage: 'tftp', kind: 'transfer-finish', detail: {} });
+    const last = w.events.slice(-3);
+    assert.deepEqual(last.map((e) => e.host), [h.id, h.id, '198.18.0.99']);
+    assert.equal(last[0]!.detail['client'], '198.18.0.55');
+    assert.equal(last[0]!.detail['bytes'], 123);
+    await w.store.close();
+  });
+});
