@@ -6,11 +6,14 @@ import type { Lease, LeaseStore } from '../../src/dhcp/lease-store.ts';
 /**
  * The DHCP server's LeaseStore port over the store's lease repository. The server keys clients as
  * `id:<hex>` / `mac:<mac>`; the store accepts only hex, ':', '.', '-' in client_key, so a MAC key is
- * stored as the bare MAC and a client-id key as '-' + hex, reversibly.
+ * stored as the bare MAC, a client-id key as '-' + hex, and any other key (the server's
+ * `declined:<key>` for quarantined addresses) as '.' + the hex of its text, all reversibly.
  */
 export function leaseStoreOver(store: Store): LeaseStore {
-  const toKey = (k: string): string => (k.startsWith('mac:') ? k.slice(4) : k.startsWith('id:') ? `-${k.slice(3)}` : k);
-  const fromKey = (k: string): string => (k.startsWith('-') ? `id:${k.slice(1)}` : `mac:${k}`);
+  const toKey = (k: string): string =>
+    k.startsWith('mac:') ? k.slice(4) : k.startsWith('id:') ? `-${k.slice(3)}` : `.${Buffer.from(k, 'utf8').toString('hex')}`;
+  const fromKey = (k: string): string =>
+    k.startsWith('-') ? `id:${k.slice(1)}` : k.startsWith('.') ? Buffer.from(k.slice(1), 'hex').toString('utf8') : `mac:${k}`;
   const toPort = (l: { subnet: string; ip: string; clientKey: string; mac: string; hostname: string | null; state: Lease['state']; expiresAt: number; updatedAt: number; serverId: string }): Lease => ({
     subnet: l.subnet,
     ip: l.ip,
