@@ -100,6 +100,7 @@ async function bindDhcp(config: ResolvedConfig, log: Logger): Promise<BoundServi
         logger,
         events,
         httpPort: config.http.port,
+        boot: config.boot,
       });
       const service = sockets.start({ server, logger, drainMs: config.shutdown_grace * 1000 });
       return {
