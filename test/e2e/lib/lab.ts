@@ -6,7 +6,7 @@
 // namespaces and kills every process started here, by PID, also on failure or interrupt.
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, cpSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, cpSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,7 @@ export class BootLab {
     this.ipv6 = opts.ipv6 ?? 'ra0';
     this.net = new NetLab();
     this.dir = mkdtempSync(join(tmpdir(), 'bh-e2e-'));
+    chmodSync(this.dir, 0o755); // servers drop root (bootherd to nobody): they must reach their files
     try {
       this.ns = this.net.ns('lan');
       this.net.exec(this.ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
