@@ -15,12 +15,24 @@ import { bindDhcpSockets } from '../dhcp/service.ts';
 import { DhcpServer } from '../dhcp/server.ts';
 import { leaseStoreOver } from '../dhcp/store-adapter.ts';
 import type { BoundService, Service } from './serve.ts';
+import type { NamedProfile } from '../inventory/resolve.ts';
 
-export async function bindServices(config: ResolvedConfig, log: Logger): Promise<BoundService[]> {
+/** What `serve` may hand the services beyond the config (quick mode). */
+export interface ServiceExtras {
+  /** Generated files already published (quick mode's kernel and initrds); a fresh registry otherwise. */
+  registry?: GeneratedFiles;
+  /**
+   * Quick mode's built-in profile: the default profile for unknown hosts. For the boot engine, once
+   * it is assembled here (InventoryService's `builtinDefault` has the same meaning).
+   */
+  builtinProfile?: NamedProfile;
+}
+
+export async function bindServices(config: ResolvedConfig, log: Logger, extras: ServiceExtras = {}): Promise<BoundService[]> {
   const bound: BoundService[] = [];
   try {
     ensureBootRoot(config.boot_root);
-    const registry = new GeneratedFiles();
+    const registry = extras.registry ?? new GeneratedFiles();
     if (config.tftp.enabled) bound.push(await bindTftp(config, log, registry));
     if (config.http.enabled) bound.push(await bindHttp(config, log, { registry }));
     if (config.interfaces.length > 0) bound.push(await bindDhcp(config, log));

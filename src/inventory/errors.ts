@@ -13,7 +13,8 @@ export type InventoryErrorCode =
   | 'BH_INV_AMBIGUOUS'
   | 'BH_INV_CONFLICT'
   | 'BH_INV_IN_USE'
-  | 'BH_INV_FLEET';
+  | 'BH_INV_FLEET'
+  | 'BH_INV_QUICK_FILE';
 
 export type InventoryErrorKind = 'invalid' | 'not-found' | 'conflict';
 
