@@ -23,7 +23,7 @@ export const BootConfigSchema = Type.Object(
     unknown_hosts: Type.Union([Type.Literal('menu'), Type.Literal('local'), Type.Literal('ignore'), Type.Literal('register')], {
       default: 'menu',
       description:
-        'What a machine with no host record (or one in state `new`) boots: `menu` (the profile menu), `local` (boot from its local disk), `ignore` (no answer), or `register` (recorded as *pending*; it waits until an operator approves it). Also the default of `dhcp.unknown_clients` (`ignore` → ignore, `register` → register, otherwise answer).',
+        'What a machine with no host record (or one in state `new`) boots: `menu` (the inventory\'s default profile if it has one, else the menu of every profile), `local` (boot from its local disk), `ignore` (no answer), or `register` (recorded as *pending*; it waits until an operator approves it). Also the default of `dhcp.unknown_clients` (`ignore` → ignore, `register` → register, otherwise answer).',
       examples: ['register'],
     }),
     bios_loader: Type.Union([Type.Literal('ipxe'), Type.Literal('pxelinux')], {

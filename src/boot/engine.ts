@@ -82,7 +82,7 @@ export class BootEngine {
     const profile = host === undefined ? undefined : this.directory.profileFor(host);
     return plan(
       { mac, uuid, arch },
-      { host: host === undefined ? undefined : { id: host.id, hostname: host.hostname, state: host.state, profile }, profiles: this.directory.profiles() },
+      { host: host === undefined ? undefined : { id: host.id, hostname: host.hostname, state: host.state, profile }, profiles: this.directory.profiles(), defaultProfile: this.directory.defaultProfile() },
       settings,
     );
   }

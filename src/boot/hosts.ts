@@ -9,7 +9,7 @@
 // constraint, after which the record is looked up again instead of created.
 import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/logger.ts';
-import type { Group, Host, HostRepository, GroupRepository, LeaseRepository, ProfileRepository } from '../store/index.ts';
+import type { Group, Host, HostRepository, GroupRepository, KvRepository, LeaseRepository, ProfileRepository } from '../store/index.ts';
 import { isStoreError } from '../store/index.ts';
 import type { FirmwareArch, ProfileSpec } from '../inventory/types.ts';
 
@@ -18,7 +18,12 @@ export interface HostDirectoryStore {
   groups: GroupRepository;
   profiles: ProfileRepository;
   leases?: LeaseRepository;
+  /** Holds the inventory's default profile name (`inventory.default_profile`). */
+  kv?: KvRepository;
 }
+
+/** The kv key under which the inventory keeps its default profile's name (src/inventory/service.ts). */
+export const DEFAULT_PROFILE_KEY = 'inventory.default_profile';
 
 export interface HostDirectoryOptions {
   store: HostDirectoryStore;
@@ -26,6 +31,8 @@ export interface HostDirectoryOptions {
   now?: () => number;
   /** New host records created per minute at most (a flood of random MACs must not fill the inventory). Default 120. */
   maxNewPerMinute?: number;
+  /** Quick mode's built-in profile: the default when the inventory names none. */
+  builtinDefault?: { name: string; spec: ProfileSpec } | undefined;
 }
 
 export interface Sighting {
@@ -57,6 +64,8 @@ export class HostDirectory {
   private groups = new Map<string, Group>();
   private profilesById = new Map<string, { name: string; spec: ProfileSpec }>();
   private profilesByName = new Map<string, ProfileSpec>();
+  private defaultName: string | undefined;
+  private readonly builtinDefault: { name: string; spec: ProfileSpec } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private window = { start: 0, count: 0 };
 
@@ -66,11 +75,13 @@ export class HostDirectory {
     this.now = opts.now ?? Date.now;
     this.rl = new RateLimitedLog(opts.logger, 5, 60_000, this.now);
     this.maxNew = opts.maxNewPerMinute ?? 120;
+    this.builtinDefault = opts.builtinDefault;
   }
 
   /** Reloads hosts, groups and profiles from the store into the snapshot. */
   async refresh(): Promise<void> {
-    const [hosts, groups, profiles] = await Promise.all([this.store.hosts.list(), this.store.groups.list(), this.store.profiles.list()]);
+    const [hosts, groups, profiles, defaultName] = await Promise.all([this.store.hosts.list(), this.store.groups.list(), this.store.profiles.list(), this.store.kv?.get(DEFAULT_PROFILE_KEY)]);
+    this.defaultName = defaultName;
     this.hosts = new Map(hosts.map((h) => [h.id, h]));
     this.reindex();
     this.groups = new Map(groups.map((g) => [g.id, g]));
@@ -141,6 +152,12 @@ export class HostDirectory {
     }
     const g = h.groupId === null ? undefined : this.groups.get(h.groupId);
     return g?.profileId === null || g?.profileId === undefined ? undefined : this.profilesById.get(g.profileId);
+  }
+
+  /** The inventory's default profile, else the built-in one (quick mode), else undefined. */
+  defaultProfile(): { name: string; spec: ProfileSpec } | undefined {
+    const spec = this.defaultName === undefined ? undefined : this.profilesByName.get(this.defaultName);
+    return spec !== undefined ? { name: this.defaultName!, spec } : this.builtinDefault;
   }
 
   groupName(h: Host): string | undefined {

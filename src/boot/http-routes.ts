@@ -4,10 +4,13 @@ import type { FastifyInstance } from 'fastify';
 import type { BootEngine } from './engine.ts';
 import { BOOT_HTTP_PATHS } from './engine.ts';
 
-export function registerBootRoutes(app: FastifyInstance, engine: BootEngine): void {
+/** `engine` may be a getter, for an app built before the engine exists (503 until then). */
+export function registerBootRoutes(app: FastifyInstance, engine: BootEngine | (() => BootEngine | undefined)): void {
   for (const path of BOOT_HTTP_PATHS) {
     app.get(path, async (req, reply) => {
-      const a = await engine.handleHttp({ path, query: req.query as Record<string, string | string[] | undefined>, ip: req.ip });
+      const e = typeof engine === 'function' ? engine() : engine;
+      if (e === undefined) return reply.code(503).header('retry-after', '5').send();
+      const a = await e.handleHttp({ path, query: req.query as Record<string, string | string[] | undefined>, ip: req.ip });
       if (a === undefined) return reply.code(404).send();
       return reply.code(a.status).type(a.contentType).header('cache-control', 'no-store').send(a.body);
     });

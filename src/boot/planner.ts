@@ -28,6 +28,12 @@ export interface PlanInventory {
   host: PlanHost | undefined;
   /** Every profile by name, for menus. */
   profiles: ReadonlyMap<string, ProfileSpec>;
+  /**
+   * The inventory's default profile (or quick mode's built-in one): booted by active hosts with no
+   * profile of their own or their group's, and by unknown hosts under the `menu` policy instead
+   * of the menu.
+   */
+  defaultProfile?: { name: string; spec: ProfileSpec } | undefined;
 }
 
 export interface PlanSettings {
@@ -201,6 +207,7 @@ export function plan(client: PlanClient, inv: PlanInventory, s: PlanSettings = D
       case 'register':
         return mk('wait', `${who}, policy register: recorded as pending until an operator approves it`, { kind: 'wait', pollS: s.pendingPollS, message: 'This machine is registered and waits for approval' }, { register: true });
       default:
+        if (inv.defaultProfile !== undefined) return bootProfile(client, inv, s, hostId, inv.defaultProfile, `${who}, policy menu: the default profile ${inv.defaultProfile.name}`);
         return mk('menu', `${who}, policy menu`, unknownHostMenu(inv, client.arch, s));
     }
   }
@@ -208,17 +215,24 @@ export function plan(client: PlanClient, inv: PlanInventory, s: PlanSettings = D
   if (state === 'local') return mk('local', 'host state local: boots from its local disk', { kind: 'local' });
   if (state !== 'active') return mk('ignore', state === 'disabled' ? 'host disabled' : `host state ${JSON.stringify(state)} is not one bootherd knows: treated as disabled`, { kind: 'none' });
 
-  if (host.profile === undefined) return mk('local', 'active host without a profile (its own or its group\'s): boots from its local disk; assign a profile', { kind: 'local' });
-  const r = resolveProfile(host.profile.name, host.profile.spec, inv, client.arch, s);
-  if (!r.ok) return mk('none', r.why, { kind: 'none' });
+  if (host.profile !== undefined) return bootProfile(client, inv, s, hostId, host.profile, `active host, profile ${host.profile.name}`);
+  if (inv.defaultProfile !== undefined) return bootProfile(client, inv, s, hostId, inv.defaultProfile, `active host without a profile of its own or its group's: the default profile ${inv.defaultProfile.name}`);
+  return mk('local', 'active host without a profile (its own, its group\'s or a default one): boots from its local disk; assign a profile', { kind: 'local' });
+}
+
+function bootProfile(client: PlanClient, inv: PlanInventory, s: PlanSettings, hostId: string | undefined, profile: { name: string; spec: ProfileSpec }, why: string): BootPlan {
+  const r = resolveProfile(profile.name, profile.spec, inv, client.arch, s);
+  if (!r.ok) {
+    const c = chainFor(client.arch, false, s);
+    return { hostId, action: 'none', why: r.why, chain: c.chain, dhcp: { answer: true, ...(c.bootfile !== undefined ? { bootfile: c.bootfile } : {}) }, payload: { kind: 'none' }, register: false };
+  }
   const c = chainFor(client.arch, r.secureBoot, s);
-  const why = `active host, profile ${host.profile.name}${r.secureBoot ? ' (Secure Boot)' : ''}`;
   const action: BootPlan['action'] = r.payload.kind === 'menu' ? 'menu' : r.payload.kind === 'local' ? 'local' : 'boot';
   const securityNote = r.secureBoot && c.chain !== 'shim-grub' ? `; Secure Boot is not available on ${client.arch ?? 'an unknown arch'}, so the ${c.chain} chain is used` : '';
   return {
     hostId,
     action,
-    why: why + securityNote,
+    why: `${why}${r.secureBoot ? ' (Secure Boot)' : ''}${securityNote}`,
     chain: c.chain,
     dhcp: { answer: true, ...(c.bootfile !== undefined ? { bootfile: c.bootfile } : {}) },
     payload: r.payload,

@@ -145,6 +145,32 @@ describe('HTTP: per-host iPXE script', () => {
   });
 });
 
+describe('default profile', () => {
+  it("the inventory's default profile boots unknown hosts (menu policy) and active hosts without a profile", async () => {
+    const w = await world();
+    await w.store.profiles.create({ name: 'debian', spec: DEBIAN });
+    await w.store.kv.set('inventory.default_profile', 'debian');
+    await w.engine.directory.refresh();
+    assert.match((await script(w, `mac=${MAC}`)).body, /^kernel \/debian\/linux/m);
+    await w.store.close();
+  });
+
+  it("quick mode's built-in profile boots every unknown PXE client; an inventory default wins over it", async () => {
+    const store = await openStore(`sqlite:${path.join(dir, `e${++n}.db`)}`, { logger: silentLogger() });
+    await store.migrate();
+    const directory = new HostDirectory({ store, logger: silentLogger(), builtinDefault: { name: 'quick', spec: { kind: 'linux', kernel: 'quick/vmlinuz', initrd: ['quick/initrd.img'] } } });
+    await directory.refresh();
+    const engine = new BootEngine({ directory, events: new EventBus(), logger: silentLogger() });
+    const r = await engine.handleHttp({ path: '/boot.ipxe', query: { mac: MAC, arch: 'i386' }, ip: '198.18.0.5' });
+    assert.match(r?.body ?? '', /^kernel \/quick\/vmlinuz initrd=initrd.img \|\| goto failed$/m);
+    await store.profiles.create({ name: 'debian', spec: DEBIAN });
+    await store.kv.set('inventory.default_profile', 'debian');
+    await directory.refresh();
+    assert.match((await engine.handleHttp({ path: '/boot.ipxe', query: { mac: MAC }, ip: '198.18.0.5' }))?.body ?? '', /^kernel \/debian\/linux/m);
+    await store.close();
+  });
+});
+
 describe('register and wait', () => {
   it('an unknown host waits as pending until an operator approves it, then boots its profile', async () => {
     const w = await world({ unknown_hosts: 'register', pending_poll: 15 });

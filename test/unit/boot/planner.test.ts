@@ -92,6 +92,21 @@ describe('planner rules', () => {
     assert.equal(bios.payload.kind === 'linux' && bios.payload.kernel, 'debian/linux');
   });
 
+  it('the default profile: unknown hosts boot it under the menu policy, active hosts without a profile too; other policies ignore it', () => {
+    const inv = { profiles, defaultProfile: { name: 'debian', spec: secure } };
+    const unknown = plan({ arch: 'uefi-x64' }, { ...inv, host: undefined });
+    assert.equal(unknown.action, 'boot');
+    assert.equal(unknown.chain, 'shim-grub');
+    assert.match(unknown.why, /default profile debian/);
+    const active = plan({ arch: 'bios' }, { ...inv, host: host('active') });
+    assert.equal(active.payload.kind === 'linux' && active.payload.kernel, 'debian/linux');
+    assert.equal(plan({ arch: 'bios' }, { ...inv, host: host('new') }, { ...DEFAULT_PLAN_SETTINGS, unknownHosts: 'register' }).action, 'wait');
+    assert.equal(plan({ arch: 'bios' }, { ...inv, host: undefined }, { ...DEFAULT_PLAN_SETTINGS, unknownHosts: 'local' }).action, 'local');
+    // The host's own profile wins over the default.
+    const own = plan({ arch: 'bios' }, { ...inv, host: { id: 'h', hostname: null, state: 'active', profile: { name: 'rescue', spec: profiles.get('rescue')! } } });
+    assert.equal(own.payload.kind, 'chain');
+  });
+
   it('an active host without a profile boots locally, and says why', () => {
     const p = plan({ arch: 'bios' }, { host: host('active'), profiles });
     assert.equal(p.action, 'local');

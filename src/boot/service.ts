@@ -1,0 +1,77 @@
+// The boot engine as a service of `bootherd serve`: once the store is open it loads the inventory
+// snapshot (refreshed every few seconds, so an operator's approval from the CLI takes effect),
+// serves the boot-loader assets and the per-host TFTP files through the registry, and hands the
+// other services their hooks: DHCP's lookupHost, HTTP's routes, and a host-aware event bus.
+import type { FastifyInstance } from 'fastify';
+import type { ResolvedConfig } from '../config/load.ts';
+import type { Logger } from '../log/logger.ts';
+import type { GeneratedFiles } from '../files/registry.ts';
+import type { ClientFacts } from '../dhcp/facts.ts';
+import type { HostBootInfo } from '../dhcp/server.ts';
+import type { BoundService, Service } from '../daemon/serve.ts';
+import type { ProfileSpec } from '../inventory/types.ts';
+import { HostDirectory } from './hosts.ts';
+import { BootEngine, hostAwareBus, planSettings } from './engine.ts';
+import { registerBootRoutes } from './http-routes.ts';
+import { findAssets, installHint, publishAssets } from './assets.ts';
+
+export interface BootGlue {
+  /** Start it before the services that use the hooks. */
+  service: BoundService;
+  /** For bindHttp's `routes`. */
+  routes: (app: FastifyInstance) => void;
+  /** For DhcpServer's `lookupHost` (unknown until the service started). */
+  lookupHost: (facts: ClientFacts) => HostBootInfo | undefined;
+  /** Wraps another service so that its boot events carry host record ids. */
+  withHostEvents(b: BoundService): BoundService;
+}
+
+export interface BootGlueOptions {
+  /** Inventory snapshot refresh interval (ms); default 5000. */
+  refreshMs?: number;
+  /** Quick mode's built-in profile: the default profile when the inventory names none. */
+  builtinProfile?: { name: string; spec: ProfileSpec } | undefined;
+}
+
+export function bindBoot(config: ResolvedConfig, log: Logger, registry: GeneratedFiles, opts: BootGlueOptions = {}): BootGlue {
+  const logger = log.child({ component: 'boot' });
+  let engine: BootEngine | undefined;
+  const service: BoundService = {
+    name: 'boot',
+    abort: async () => {},
+    async start({ store, events }): Promise<Service> {
+      const directory = new HostDirectory({ store, logger, builtinDefault: opts.builtinProfile });
+      await directory.refresh();
+      engine = new BootEngine({ directory, events, logger, settings: planSettings(config.boot) });
+      const detach = engine.attach(registry);
+      const found = findAssets({ assetsDir: config.boot.assets_dir });
+      const assets = publishAssets(found, registry, config.boot_root);
+      if (assets.missing.length > 0) logger.warn({ code: 'BH_BOOT_ASSETS_MISSING', missing: assets.missing }, `boot loaders missing: ${installHint(found.filter((f) => assets.missing.includes(f.name))) ?? ''} (or put them in boot.assets_dir); 'bootherd assets' lists them`);
+      for (const [name, code] of Object.entries(assets.failed)) logger.warn({ code: 'BH_BOOT_ASSET_UNREADABLE', asset: name, error: code }, `cannot read the boot loader ${name}: check its permissions`);
+      let refreshing = false;
+      const timer = setInterval(() => {
+        if (refreshing) return;
+        refreshing = true;
+        directory.refresh().catch((err: unknown) => logger.warn({ code: 'BH_BOOT_REFRESH', err }, 'cannot reload the inventory; boot plans use the last snapshot')).finally(() => (refreshing = false));
+      }, opts.refreshMs ?? 5000);
+      timer.unref();
+      return {
+        name: 'boot',
+        describe: () => ({ unknown_hosts: config.boot.unknown_hosts, loaders: assets.published.length + assets.fromBootRoot.length, missing_loaders: assets.missing }),
+        async stop(): Promise<void> {
+          clearInterval(timer);
+          detach();
+        },
+      };
+    },
+  };
+  return {
+    service,
+    routes: (app) => registerBootRoutes(app, () => engine),
+    lookupHost: (facts) => engine?.lookupHost(facts),
+    withHostEvents: (b) => ({
+      ...b,
+      start: (ctx) => b.start(engine === undefined ? ctx : { ...ctx, events: hostAwareBus(ctx.events, engine.directory) }),
+    }),
+  };
+}
