@@ -15,6 +15,8 @@ import { bindDhcpSockets } from '../dhcp/service.ts';
 import { DhcpServer } from '../dhcp/server.ts';
 import { leaseStoreOver } from '../dhcp/store-adapter.ts';
 import type { BoundService, Service } from './serve.ts';
+import { bindBoot } from '../boot/service.ts';
+import type { BootGlue } from '../boot/service.ts';
 import type { NamedProfile } from '../inventory/resolve.ts';
 
 /** What `serve` may hand the services beyond the config (quick mode). */
@@ -33,9 +35,12 @@ export async function bindServices(config: ResolvedConfig, log: Logger, extras: 
   try {
     ensureBootRoot(config.boot_root);
     const registry = extras.registry ?? new GeneratedFiles();
-    if (config.tftp.enabled) bound.push(await bindTftp(config, log, registry));
-    if (config.http.enabled) bound.push(await bindHttp(config, log, { registry }));
-    if (config.interfaces.length > 0) bound.push(await bindDhcp(config, log));
+    // The boot engine starts first: the others use its hooks, and their events carry host ids.
+    const boot = bindBoot(config, log, registry, { builtinProfile: extras.builtinProfile });
+    bound.push(boot.service);
+    if (config.tftp.enabled) bound.push(boot.withHostEvents(await bindTftp(config, log, registry)));
+    if (config.http.enabled) bound.push(boot.withHostEvents(await bindHttp(config, log, { registry, routes: boot.routes })));
+    if (config.interfaces.length > 0) bound.push(boot.withHostEvents(await bindDhcp(config, log, boot)));
   } catch (err) {
     await Promise.allSettled(bound.map((b) => b.abort()));
     throw err;
@@ -99,7 +104,7 @@ async function bindTftp(config: ResolvedConfig, log: Logger, registry: Generated
 }
 
 /** DHCP/ProxyDHCP: UDP 67 (and 4011 in proxy mode) on each configured interface, bound to it. */
-async function bindDhcp(config: ResolvedConfig, log: Logger): Promise<BoundService> {
+async function bindDhcp(config: ResolvedConfig, log: Logger, boot: BootGlue): Promise<BoundService> {
   const sockets = await bindDhcpSockets({ interfaces: config.interfaces });
   return {
     name: 'dhcp',
@@ -113,6 +118,7 @@ async function bindDhcp(config: ResolvedConfig, log: Logger): Promise<BoundServi
         events,
         httpPort: config.http.port,
         boot: config.boot,
+        lookupHost: boot.lookupHost,
       });
       const service = sockets.start({ server, logger, drainMs: config.shutdown_grace * 1000 });
       return {
