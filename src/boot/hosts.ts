@@ -187,7 +187,8 @@ export class HostDirectory {
       return byMac;
     }
     let h = byMac ?? byUuid;
-    if (h === undefined && s.ip !== undefined) {
+    // The IP is the weakest identity (reused by DHCP, shared behind NAT): only when nothing else is known.
+    if (h === undefined && mac === undefined && s.uuid === undefined && s.ip !== undefined) {
       h = this.byIp(s.ip);
       if (h === undefined && this.store.leases !== undefined) {
         const lease = await this.store.leases.get(s.ip);

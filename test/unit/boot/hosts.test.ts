@@ -52,6 +52,16 @@ describe('host directory', () => {
     assert.equal(d.byIp('198.18.0.100')?.id, first.id);
   });
 
+  it('a new MAC seen from an IP another host used is a new machine, not that host (shared or reused IPs)', async () => {
+    const d = new HostDirectory({ store, logger: silentLogger() });
+    const a = await d.identify({ mac: MAC, ip: '198.18.0.7', create: true });
+    const b = await d.identify({ mac: MAC2, ip: '198.18.0.7', create: true });
+    assert.notEqual(a?.id, b?.id);
+    assert.deepEqual(a?.macs, [MAC]);
+    // With no MAC or UUID at all, the IP still finds the last host seen there.
+    assert.equal((await d.identify({ ip: '198.18.0.7', create: true }))?.id, b?.id);
+  });
+
   it('does not create a record when told not to, and refreshes from the store', async () => {
     const d = new HostDirectory({ store, logger: silentLogger() });
     assert.equal(await d.identify({ mac: MAC, create: false }), undefined);
