@@ -11,11 +11,13 @@
 //            burst it counts drops instead of finishing; this part uses the project's relay-mode load
 //            client (test/helpers/dhcp-load-client.ts), the same for both servers.
 // Needs root (namespaces) and the apt packages kea-dhcp4-server and kea-admin (perfdhcp).
-import { writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NetLab, canUseNetns } from '../../test/helpers/netns.ts';
-import { LineReader, startDhcpServerProc, startLoadClient, tempDir } from '../../test/helpers/dhcp-lab.ts';
+import { LineReader, startLoadClient, tempDir } from '../../test/helpers/dhcp-lab.ts';
+import { BOOTHERD } from '../../test/helpers/bootherd.ts';
 import { requireTool } from '../../test/helpers/dhcp-clients.ts';
 import { runPerfdhcp } from '../../test/helpers/perfdhcp.ts';
 import type { PerfdhcpReport } from '../../test/helpers/perfdhcp.ts';
@@ -75,12 +77,45 @@ async function startKea(lab: NetLab, ns: string, dir: string): Promise<Running> 
   };
 }
 
+/**
+ * bootherd as an operator runs it: `bootherd serve --config FILE` (DHCP only: TFTP and HTTP off),
+ * started as root, serving as nobody, at the default log level (info: every boot event is logged and
+ * stored). Its log is drained and discarded once the readiness line has been seen.
+ */
 async function startBootherd(lab: NetLab, ns: string, dir: string): Promise<Running> {
-  const p = await startDhcpServerProc(lab, ns, {
-    state_dir: dir,
-    dhcp: { mode: 'full', interfaces: [{ name: 'lan0' }], subnets: [{ subnet: SUBNET, lease_time: 3600, pools: [POOL] }] },
-  });
-  return { stop: async () => void (await p.stop()) };
+  chmodSync(dir, 0o755); // nobody must reach the state directory below it
+  const config = {
+    state_dir: join(dir, 'state'),
+    user: 'nobody',
+    log: { level: process.env.BENCH_LOG_LEVEL ?? 'info', format: 'json' },
+    interfaces: [{ name: 'lan0', mode: 'full' }],
+    tftp: { enabled: false },
+    http: { enabled: false },
+    dhcp: { subnets: [{ subnet: SUBNET, lease_time: 3600, pools: [POOL] }] },
+  };
+  const file = join(dir, 'bootherd.yaml');
+  writeFileSync(file, JSON.stringify(config, null, 2)); // JSON is YAML
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('BOOTHERD_')) env[k] = v;
+  // The log goes to a file, not a pipe: perfdhcp runs synchronously (spawnSync) in this process, which
+  // could not drain a pipe meanwhile, and bootherd's synchronous log writes would then stall on it.
+  const logFile = process.env.BENCH_SERVE_LOG ?? join(dir, 'serve.log');
+  const fd = openSync(logFile, 'w');
+  const child = lab.spawn(ns, BOOTHERD, ['serve', '--config', file], { stdio: ['ignore', fd, fd], env });
+  closeSync(fd);
+  const exited = once(child, 'exit');
+  for (let waited = 0; ; waited += 100) {
+    const log = readFileSync(logFile, 'utf8');
+    if (log.includes('"event":"ready"')) break;
+    if (child.exitCode !== null || waited > 30_000) throw new Error(`bootherd serve did not get ready (${child.exitCode === null ? 'no readiness line within 30 s' : `exit ${child.exitCode}`}):\n${log.slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
+      await exited;
+    },
+  };
 }
 
 async function withServer<T>(name: string, start: (lab: NetLab, ns: string, dir: string) => Promise<Running>, body: (lab: NetLab, cliNs: string) => Promise<T>): Promise<T> {
@@ -104,9 +139,10 @@ async function withServer<T>(name: string, start: (lab: NetLab, ns: string, dir:
 
 async function measure(name: string, start: (lab: NetLab, ns: string, dir: string) => Promise<Running>): Promise<Result> {
   process.stderr.write(`${name}: peak (perfdhcp unpaced, ${PEAK_S} s)...\n`);
-  const peak: PerfdhcpReport = await withServer(name, start, async (lab, cliNs) =>
+  const peak: PerfdhcpReport = await withServer(name, start, (lab, cliNs) =>
     runPerfdhcp(lab, cliNs, ['-4', '-l', 'c0', '-R', String(CLIENTS), '-p', String(PEAK_S), SERVER], (PEAK_S + 60) * 1000),
   );
+  if (!(Number(peak.rate) > 0)) process.stderr.write(`${name}: perfdhcp rate ${peak.rate}:\n${peak.raw}\n`);
   process.stderr.write(`${name}: ${CLIENTS} new clients at once, until all are ACKed...\n`);
   const burst = await withServer(name, start, async (lab, cliNs) => {
     const c = startLoadClient(lab, cliNs, { mode: 'dora', server: SERVER, relay: '198.18.0.2', count: CLIENTS, concurrency: Number(values.window), timeoutMs: 1000, tries: 10 });

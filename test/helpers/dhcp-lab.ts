@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { NetLab } from './netns.ts';
 
+import { BOOTHERD } from './bootherd.ts';
+
 const NODE = process.execPath;
 const SERVER = new URL('./dhcp-server-proc.ts', import.meta.url).pathname;
 const LOAD = new URL('./dhcp-load-client.ts', import.meta.url).pathname;
@@ -77,11 +79,43 @@ export function tempDir(tag: string): { path: string; cleanup: () => void } {
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Starts the DHCP server in `ns` with `config` ({ state_dir, dhcp }); resolves once it is serving. */
-export async function startDhcpServerProc(lab: NetLab, ns: string, config: { state_dir: string; dhcp: unknown; log_level?: string; receive_buffer_bytes?: number }): Promise<DhcpProc> {
-  const file = join(config.state_dir, 'dhcp-config.json');
-  writeFileSync(file, JSON.stringify(config));
-  const child = lab.spawn(ns, NODE, [SERVER, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+export interface DhcpProcConfig {
+  state_dir: string;
+  /** The `dhcp` section, with its interface list in `dhcp.interfaces` ({ name, mode? }). */
+  dhcp: { interfaces?: { name: string; mode?: string }[]; mode?: string; [k: string]: unknown };
+  log_level?: string;
+  /** Only with via: 'helper'. */
+  receive_buffer_bytes?: number;
+}
+
+/**
+ * Starts bootherd's DHCP in `ns`; resolves once it is serving. `via: 'serve'` (the default) runs the
+ * real `bootherd serve --config FILE` (DHCP only: TFTP and HTTP off, as root, JSON logs at
+ * `log_level`, default info, since the readiness line is an info line); `via: 'helper'` runs
+ * test/helpers/dhcp-server-proc.ts, which also answers SIGUSR2 with its counters.
+ */
+export async function startDhcpServerProc(lab: NetLab, ns: string, config: DhcpProcConfig, via: 'serve' | 'helper' = 'serve'): Promise<DhcpProc> {
+  let child: ChildProcess;
+  if (via === 'serve') {
+    const { interfaces = [], ...dhcp } = config.dhcp;
+    const yaml = {
+      state_dir: config.state_dir,
+      log: { level: config.log_level ?? 'info', format: 'json' }, // the ready line is logged at info
+      interfaces: interfaces.map((i) => ({ name: i.name, mode: i.mode ?? dhcp.mode ?? 'proxy' })),
+      tftp: { enabled: false },
+      http: { enabled: false },
+      dhcp,
+    };
+    const file = join(config.state_dir, 'bootherd.yaml');
+    writeFileSync(file, JSON.stringify(yaml, null, 2)); // JSON is YAML
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('BOOTHERD_')) env[k] = v;
+    child = lab.spawn(ns, BOOTHERD, ['serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  } else {
+    const file = join(config.state_dir, 'dhcp-config.json');
+    writeFileSync(file, JSON.stringify(config));
+    child = lab.spawn(ns, NODE, [SERVER, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  }
   const reader = new LineReader(child);
   const ready = await reader.waitFor((l) => l.event === 'ready', 30_000, 'the DHCP server ready line');
   const pid = Number(ready.pid);

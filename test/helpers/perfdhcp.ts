@@ -1,5 +1,6 @@
 // Runs Kea's perfdhcp (package kea-admin) in a namespace and parses its report. perfdhcp always acts
 // as a relay: giaddr = its own address, replies come back by unicast to its port 67.
+import { once } from 'node:events';
 import type { NetLab } from './netns.ts';
 
 export interface ExchangeStats {
@@ -34,15 +35,21 @@ export function parsePerfdhcp(text: string): PerfdhcpReport {
   return { rate: rate === null ? undefined : Number(rate[1]), discoverOffer: section(text, 'DISCOVER-OFFER'), requestAck: section(text, 'REQUEST-ACK'), raw: text };
 }
 
-/** perfdhcp exits 3 when packets were dropped; that is a result, not a failure, so its output is parsed either way. */
-export function runPerfdhcp(lab: NetLab, ns: string, args: string[], timeoutMs: number): PerfdhcpReport {
-  let out: string;
-  try {
-    out = lab.exec(ns, 'perfdhcp', args, { timeoutMs });
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; status?: number };
-    if (e.stdout === undefined || !e.stdout.includes('***Statistics for')) throw new Error(`perfdhcp failed (status ${e.status}): ${e.stderr ?? ''}${e.stdout ?? ''}`, { cause: err });
-    out = e.stdout;
-  }
+/**
+ * Runs perfdhcp to completion (bounded by its own -n/-p and by timeoutMs). Asynchronous on purpose:
+ * the test process must keep reading the server's log pipe meanwhile, or a server that logs every
+ * exchange blocks on a full pipe. perfdhcp exits 3 when packets were dropped; that is a result, not a
+ * failure, so its output is parsed either way.
+ */
+export async function runPerfdhcp(lab: NetLab, ns: string, args: string[], timeoutMs: number): Promise<PerfdhcpReport> {
+  const child = lab.spawn(ns, 'perfdhcp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [status, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  clearTimeout(timer);
+  if (!out.includes('***Statistics for')) throw new Error(`perfdhcp failed (status ${status}, signal ${signal}): ${err}${out}`);
   return parsePerfdhcp(out);
 }

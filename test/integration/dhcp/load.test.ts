@@ -37,9 +37,9 @@ describe('DHCP load through a relay (perfdhcp)', { skip }, () => {
     state?.cleanup();
   });
 
-  test(`${CLIENTS} clients at ${RATE}/s: at least 99.5 % ACKed, no address given twice`, () => {
+  test(`${CLIENTS} clients at ${RATE}/s: at least 99.5 % ACKed, no address given twice`, async () => {
     // Bounded: -n caps the DISCOVERs sent, -p the run time (seconds).
-    const r = runPerfdhcp(lab, cliNs, ['-4', '-l', 'c0', '-r', String(RATE), '-R', String(CLIENTS), '-n', String(CLIENTS), '-p', String(Math.ceil(CLIENTS / RATE) + 15), '198.18.0.1'], 120_000);
+    const r = await runPerfdhcp(lab, cliNs, ['-4', '-l', 'c0', '-r', String(RATE), '-R', String(CLIENTS), '-n', String(CLIENTS), '-p', String(Math.ceil(CLIENTS / RATE) + 15), '198.18.0.1'], 120_000);
     assert.equal(r.discoverOffer.sent, CLIENTS, r.raw);
     const acked = r.requestAck.received / CLIENTS;
     assert.ok(acked >= 0.995, `only ${(acked * 100).toFixed(2)} % ACKed:\n${r.raw}`);
