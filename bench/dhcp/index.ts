@@ -80,7 +80,7 @@ async function startKea(lab: NetLab, ns: string, dir: string): Promise<Running> 
 /**
  * bootherd as an operator runs it: `bootherd serve --config FILE` (DHCP only: TFTP and HTTP off),
  * started as root, serving as nobody, at the default log level (info: every boot event is logged and
- * stored). Its log is drained and discarded once the readiness line has been seen.
+ * stored). Its log goes to a file in the run's temporary directory (BENCH_SERVE_LOG to keep it).
  */
 async function startBootherd(lab: NetLab, ns: string, dir: string): Promise<Running> {
   chmodSync(dir, 0o755); // nobody must reach the state directory below it
@@ -97,8 +97,8 @@ async function startBootherd(lab: NetLab, ns: string, dir: string): Promise<Runn
   writeFileSync(file, JSON.stringify(config, null, 2)); // JSON is YAML
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('BOOTHERD_')) env[k] = v;
-  // The log goes to a file, not a pipe: perfdhcp runs synchronously (spawnSync) in this process, which
-  // could not drain a pipe meanwhile, and bootherd's synchronous log writes would then stall on it.
+  // The log goes to a file, not a pipe: bootherd writes its log synchronously, so a pipe that the
+  // benchmark drains too slowly would stall it and the benchmark would measure the pipe.
   const logFile = process.env.BENCH_SERVE_LOG ?? join(dir, 'serve.log');
   const fd = openSync(logFile, 'w');
   const child = lab.spawn(ns, BOOTHERD, ['serve', '--config', file], { stdio: ['ignore', fd, fd], env });
