@@ -6,6 +6,8 @@
 // - TFTP: `attach(registry)` serves pxelinux.cfg/01-<mac>, grub/grub.cfg and grub/hosts/<mac>.cfg
 //   on request, and the boot-loader assets under their stable names.
 // Each stage emits a boot event carrying the host record's id.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/logger.ts';
 import { EventBus } from '../events/bus.ts';
@@ -37,6 +39,11 @@ export interface BootEngineOptions {
   settings?: PlanSettings;
   /** Prefix of boot-root files over HTTP (default `/`). */
   filesBase?: string;
+  /**
+   * The boot root: a file there with the name of a generated one (boot.ipxe, pxelinux.cfg/01-<mac>,
+   * grub/grub.cfg) wins, so an operator's hand-written file keeps working.
+   */
+  bootRoot?: string;
 }
 
 export interface HttpRequest {
@@ -67,6 +74,7 @@ export class BootEngine {
   private readonly rl: RateLimitedLog;
   private readonly settings: PlanSettings;
   private readonly filesBase: string;
+  private readonly bootRoot: string | undefined;
 
   constructor(opts: BootEngineOptions) {
     this.directory = opts.directory;
@@ -75,6 +83,17 @@ export class BootEngine {
     this.rl = new RateLimitedLog(opts.logger);
     this.settings = opts.settings ?? planSettings();
     this.filesBase = opts.filesBase ?? '/';
+    this.bootRoot = opts.bootRoot;
+  }
+
+  /** A regular file of this (already normalised, root-relative) name exists in the boot root. */
+  private onDisk(rel: string): boolean {
+    if (this.bootRoot === undefined) return false;
+    try {
+      return statSync(join(this.bootRoot, rel)).isFile();
+    } catch {
+      return false;
+    }
   }
 
   /** The plan for a client, from the snapshot. */
@@ -129,9 +148,9 @@ export class BootEngine {
 
   // ------------------------------------------------------------------ HTTP
 
-  /** Answers the dynamic boot paths; undefined for any other path. Never throws. */
+  /** Answers the dynamic boot paths; undefined for any other path, or when the boot root has that file. Never throws. */
   async handleHttp(req: HttpRequest): Promise<HttpAnswer | undefined> {
-    if (!BOOT_HTTP_PATHS.includes(req.path)) return undefined;
+    if (!BOOT_HTTP_PATHS.includes(req.path) || this.onDisk(req.path.slice(1))) return undefined;
     const rawMac = one(req.query['mac']);
     const mac = canonicalMac(rawMac);
     const uuid = canonicalUuid(one(req.query['uuid']));
@@ -172,7 +191,7 @@ export class BootEngine {
 
   /** Registers the on-request per-host files (pxelinux.cfg, grub) with the registry. */
   attach(registry: GeneratedFiles): () => void {
-    const offs = [registry.provide('pxelinux.cfg/', (p) => this.pxelinuxFile(p)), registry.provide('grub/', (p) => this.grubFile(p))];
+    const offs = [registry.provide('pxelinux.cfg/', (p) => (this.onDisk(p) ? undefined : this.pxelinuxFile(p))), registry.provide('grub/', (p) => (this.onDisk(p) ? undefined : this.grubFile(p)))];
     return () => offs.forEach((f) => f());
   }
 

@@ -42,7 +42,7 @@ export function bindBoot(config: ResolvedConfig, log: Logger, registry: Generate
     async start({ store, events }): Promise<Service> {
       const directory = new HostDirectory({ store, logger, builtinDefault: opts.builtinProfile });
       await directory.refresh();
-      engine = new BootEngine({ directory, events, logger, settings: planSettings(config.boot) });
+      engine = new BootEngine({ directory, events, logger, settings: planSettings(config.boot), bootRoot: config.boot_root });
       const detach = engine.attach(registry);
       const found = findAssets({ assetsDir: config.boot.assets_dir });
       const assets = publishAssets(found, registry, config.boot_root);

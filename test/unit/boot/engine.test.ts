@@ -19,6 +19,9 @@ import { registerBootRoutes } from '../../../src/boot/http-routes.ts';
 import { DEFAULT_BOOT_CONFIG } from '../../../src/boot/config.ts';
 import type { BootConfig } from '../../../src/boot/config.ts';
 import { clients, config, harness, meta4011, request } from '../dhcp/helpers.ts';
+import { createHttpApp } from '../../../src/http/server.ts';
+import { FileResolver } from '../../../src/files/resolver.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bh-engine-'));
 let n = 0;
@@ -273,5 +276,40 @@ describe('host-aware event bus', () => {
     assert.equal(last[0]!.detail['client'], '198.18.0.55');
     assert.equal(last[0]!.detail['bytes'], 123);
     await w.store.close();
+  });
+});
+
+describe("the boot root's own files win", () => {
+  it('a hand-written boot.ipxe, pxelinux.cfg/01-<mac> or grub/grub.cfg is served instead of the generated one; HEAD works', async () => {
+    const root = mkdtempSync(path.join(dir, 'root-'));
+    const store = await openStore(`sqlite:${path.join(dir, `e${++n}.db`)}`, { logger: silentLogger() });
+    await store.migrate();
+    const directory = new HostDirectory({ store, logger: silentLogger() });
+    const engine = new BootEngine({ directory, events: new EventBus(), logger: silentLogger(), bootRoot: root });
+    const registry = new GeneratedFiles();
+    engine.attach(registry);
+    const app = createHttpApp({ logger: silentLogger(), events: new EventBus(), resolver: new FileResolver({ root, registry }), routes: (a) => registerBootRoutes(a, engine) });
+    try {
+      // Generated while the root has none of them.
+      assert.match((await app.inject({ method: 'GET', url: `/boot.ipxe?mac=${MAC}` })).body, /^menu /m);
+      const head = await app.inject({ method: 'HEAD', url: `/boot.ipxe?mac=${MAC}` });
+      assert.equal(head.statusCode, 200);
+      assert.equal(head.body, '');
+      assert.match(registry.get('grub/grub.cfg')?.data.toString() ?? '', /net_default_mac/);
+      // The operator's files.
+      writeFileSync(path.join(root, 'boot.ipxe'), '#!ipxe\necho static\n');
+      mkdirSync(path.join(root, 'pxelinux.cfg'));
+      writeFileSync(path.join(root, 'pxelinux.cfg', '01-52-54-00-12-34-56'), 'DEFAULT static\n');
+      mkdirSync(path.join(root, 'grub'));
+      writeFileSync(path.join(root, 'grub', 'grub.cfg'), 'set timeout=0\n');
+      assert.equal((await app.inject({ method: 'GET', url: `/boot.ipxe?mac=${MAC}` })).body, '#!ipxe\necho static\n');
+      assert.equal((await new FileResolver({ root, registry }).open('pxelinux.cfg/01-52-54-00-12-34-56')).generated, false);
+      assert.equal((await new FileResolver({ root, registry }).open('/grub/grub.cfg')).generated, false);
+      // Other names still come from the engine.
+      assert.match(registry.get('pxelinux.cfg/01-52-54-00-12-34-57')?.data.toString() ?? '', /^UI menu\.c32$/m);
+    } finally {
+      await app.close();
+      await store.close();
+    }
   });
 });
