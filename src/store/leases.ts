@@ -1,9 +1,12 @@
 // Leases: one row per IP address. Writes go through the store's write queue (group commit), so a
 // put() resolves only after its transaction committed, and writes keep the order they were made in.
+// Writes are data (SqlWrite): on SQLite one prepared upsert per row, run by the write worker; on
+// PostgreSQL one multi-row `insert … on conflict` per call.
 import type { Kysely } from 'kysely';
 import type { Database, LeaseState, LeasesTable } from './schema.ts';
 import { LEASE_STATES } from './schema.ts';
 import type { WriteQueue } from './write-queue.ts';
+import type { SqlStatement } from './sqlite-writer.ts';
 import type { Gate } from './gate.ts';
 import { CLIENT_KEY_PATTERN, HOSTNAME_PATTERN, MAC_PATTERN, checkIp, checkOptionalText, checkText, checkTime, invalid } from './validate.ts';
 
@@ -73,10 +76,46 @@ export function leaseFromRow(r: LeasesTable): Lease {
   };
 }
 
-function upsert(trx: Kysely<Database>, row: LeasesTable) {
-  const { ip: _ip, ...rest } = row;
-  return trx.insertInto('leases').values(row).onConflict((oc) => oc.column('ip').doUpdateSet(rest)).execute();
+const COLUMNS = ['ip', 'subnet', 'client_key', 'mac', 'hostname', 'state', 'expires_at', 'updated_at', 'server_id'] as const;
+
+/** One prepared upsert (SQLite): the SQL text never changes, so the worker compiles it once. */
+const UPSERT_SQL = `insert into leases (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')}) ` +
+  `on conflict (ip) do update set ${COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`;
+
+const upsertStatement = (r: LeasesTable): SqlStatement => ({
+  sql: UPSERT_SQL,
+  params: [r.ip, r.subnet, r.client_key, r.mac, r.hostname, r.state, r.expires_at, r.updated_at, r.server_id],
+  rows: false,
+});
+
+/** One multi-row `insert … on conflict` (PostgreSQL). A later row for the same ip wins, as it would row by row. */
+async function upsertRows(trx: Kysely<Database>, rows: readonly LeasesTable[]): Promise<void> {
+  const byIp = new Map<string, LeasesTable>();
+  for (const r of rows) {
+    byIp.delete(r.ip);
+    byIp.set(r.ip, r);
+  }
+  const unique = [...byIp.values()];
+  // PostgreSQL allows 65 535 parameters per statement: 9 per row.
+  for (let i = 0; i < unique.length; i += 5000) {
+    await trx.insertInto('leases').values(unique.slice(i, i + 5000))
+      .onConflict((oc) => oc.column('ip').doUpdateSet((eb) => ({
+        subnet: eb.ref('excluded.subnet'),
+        client_key: eb.ref('excluded.client_key'),
+        mac: eb.ref('excluded.mac'),
+        hostname: eb.ref('excluded.hostname'),
+        state: eb.ref('excluded.state'),
+        expires_at: eb.ref('excluded.expires_at'),
+        updated_at: eb.ref('excluded.updated_at'),
+        server_id: eb.ref('excluded.server_id'),
+      })))
+      .execute();
+  }
 }
+
+const RECLAIM_SQL = "update leases set state = 'expired', updated_at = ? where state in ('offered', 'bound') and expires_at <= ? returning *";
+
+const byIp = (a: Lease, b: Lease): number => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
 
 export function createLeaseRepository(db: Kysely<Database>, queue: WriteQueue, gate: Gate, now: () => number): LeaseRepository {
   return {
@@ -96,29 +135,36 @@ export function createLeaseRepository(db: Kysely<Database>, queue: WriteQueue, g
     listAll: () => gate.run(async () => (await db.selectFrom('leases').selectAll().orderBy('subnet').orderBy('ip').execute()).map(leaseFromRow)),
     put: (lease) => gate.run(async () => {
       const row = checkLease(lease, now());
-      await queue.push((trx) => upsert(trx, row));
+      await queue.push({ statements: [upsertStatement(row)], result: () => undefined, kysely: (trx) => upsertRows(trx, [row]) });
       return leaseFromRow(row);
     }),
     putMany: (leases) => gate.run(async () => {
       const t = now();
       const rows = leases.map((l) => checkLease(l, t));
       if (rows.length === 0) return [];
-      // If any row fails, the shared batch rolls back and the queue retries this job alone, in its own transaction.
-      await queue.push(async (trx) => {
-        for (const row of rows) await upsert(trx, row);
-      });
+      // One job: all rows commit together or none does. If any row fails, the shared batch rolls back
+      // and the queue retries this job alone, in its own transaction.
+      await queue.push({ statements: rows.map(upsertStatement), result: () => undefined, kysely: (trx) => upsertRows(trx, rows) });
       return rows.map(leaseFromRow);
     }),
     delete: (ip) => gate.run(async () => {
-      const r = await queue.push((trx) => trx.deleteFrom('leases').where('ip', '=', ip).executeTakeFirst());
-      return Number(r.numDeletedRows) > 0;
+      if (typeof ip !== 'string') throw invalid(WHAT, 'ip', ip, 'is not a string');
+      return queue.push({
+        statements: [{ sql: 'delete from leases where ip = ?', params: [ip], rows: false }],
+        result: (r) => 'changes' in r[0]! && r[0].changes > 0,
+        kysely: async (trx) => Number((await trx.deleteFrom('leases').where('ip', '=', ip).executeTakeFirst()).numDeletedRows) > 0,
+      });
     }),
     reclaimExpired: (nowMs) => gate.run(async () => {
       checkTime('a reclaim', 'nowMs', nowMs);
       const updatedAt = now();
-      const rows = await queue.push((trx) => trx.updateTable('leases').set({ state: 'expired', updated_at: updatedAt })
-        .where('state', 'in', ['offered', 'bound']).where('expires_at', '<=', nowMs).returningAll().execute());
-      return rows.map(leaseFromRow).sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+      const rows = await queue.push<LeasesTable[]>({
+        statements: [{ sql: RECLAIM_SQL, params: [updatedAt, nowMs], rows: true }],
+        result: (r) => ('rows' in r[0]! ? (r[0].rows as unknown as LeasesTable[]) : []),
+        kysely: (trx) => trx.updateTable('leases').set({ state: 'expired', updated_at: updatedAt })
+          .where('state', 'in', ['offered', 'bound']).where('expires_at', '<=', nowMs).returningAll().execute(),
+      });
+      return rows.map(leaseFromRow).sort(byIp);
     }),
   };
 }

@@ -1,21 +1,42 @@
-// Group commit. Writes queued in the same turn of the event loop run in one transaction, and every
-// caller's promise settles only after that transaction committed (or failed). A DHCP server that
-// ACKs 500 leases a second thus pays for a handful of fsyncs, not 500, and still ACKs a lease only
-// once it is durable. A failing batch is retried job by job, so one bad write fails only its caller.
+// Group commit. Writes queued while the previous commit was in flight (or in the same turn of the
+// event loop) run in one transaction, and every caller's promise settles only after that transaction
+// committed (or failed). A DHCP server that ACKs thousands of leases a second thus pays for a few
+// fsyncs, not one per lease, and still ACKs a lease only once it is durable. A failing batch is
+// retried job by job, so one bad write fails only its caller. Writes keep the order they were made in.
+//
+// A write is either a Kysely job (a function of the transaction) or an SqlWrite: the same write as
+// data, SQL statements with parameters. On SQLite, SqlWrites run in the write worker (sqlite-writer.ts)
+// with prepared statements and without blocking the event loop; a Kysely job runs on the main
+// connection, after every SqlWrite queued before it has committed. On PostgreSQL (no worker), an
+// SqlWrite runs as its `kysely` job.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.ts';
+import type { SqlStatement, SqliteWriter, StatementResult } from './sqlite-writer.ts';
 
 export type WriteJob<T> = (trx: Transaction<Database>) => Promise<T>;
 
+/** A write as data, for the SQLite worker, with its Kysely form for the other backends. */
+export interface SqlWrite<T> {
+  /** SQLite statements, run in order in the batch's transaction. */
+  statements: SqlStatement[];
+  /** The caller's result from the statements' results. */
+  result: (results: StatementResult[]) => T;
+  /** The same write as a Kysely job (PostgreSQL). */
+  kysely: WriteJob<T>;
+}
+
 interface Queued {
-  job: WriteJob<unknown>;
+  job: WriteJob<unknown> | SqlWrite<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
 
+const isSql = (j: Queued['job']): j is SqlWrite<unknown> => typeof j !== 'function';
+
 export class WriteQueue {
   readonly #db: Kysely<Database>;
   readonly #maxBatch: number;
+  readonly #writer: SqliteWriter | undefined;
   #queue: Queued[] = [];
   #scheduled = false;
   #running = false;
@@ -23,13 +44,15 @@ export class WriteQueue {
   /** Number of transactions committed so far (for tests and metrics). */
   batches = 0;
 
-  constructor(db: Kysely<Database>, maxBatch = 512) {
+  /** `writer`: run SqlWrites in the SQLite write worker. maxBatch bounds one transaction. */
+  constructor(db: Kysely<Database>, maxBatch = 512, writer?: SqliteWriter) {
     this.#db = db;
     this.#maxBatch = maxBatch;
+    this.#writer = writer;
   }
 
   /** Queues a write; resolves with its result once the transaction holding it has committed. */
-  push<T>(job: WriteJob<T>): Promise<T> {
+  push<T>(job: WriteJob<T> | SqlWrite<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ job, resolve: resolve as (v: unknown) => void, reject });
       this.#schedule();
@@ -59,8 +82,17 @@ export class WriteQueue {
     this.#running = true;
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.#maxBatch);
-        await this.#runBatch(batch);
+        if (this.#writer === undefined) {
+          await this.#runKysely(this.#queue.splice(0, this.#maxBatch));
+          continue;
+        }
+        // With a worker: the longest run of writes of one kind at the head of the queue.
+        const sql = isSql(this.#queue[0]!.job);
+        let n = 1;
+        while (n < this.#queue.length && n < this.#maxBatch && isSql(this.#queue[n]!.job) === sql) n++;
+        const batch = this.#queue.splice(0, n);
+        if (sql) await this.#runWorker(this.#writer, batch);
+        else await this.#runKysely(batch);
       }
     } finally {
       this.#running = false;
@@ -70,12 +102,35 @@ export class WriteQueue {
     }
   }
 
-  async #runBatch(batch: Queued[]): Promise<void> {
+  async #runWorker(writer: SqliteWriter, batch: Queued[]): Promise<void> {
+    const jobs = batch.map((q) => q.job as SqlWrite<unknown>);
+    let outcomes;
+    try {
+      outcomes = await writer.run(jobs.map((j) => j.statements));
+    } catch (err) {
+      for (const q of batch) q.reject(err);
+      return;
+    }
+    if (outcomes.every((o) => o.ok)) this.batches++;
+    else this.batches += outcomes.filter((o) => o.ok).length;
+    outcomes.forEach((o, i) => {
+      const q = batch[i]!;
+      if (!o.ok) return q.reject(o.error);
+      try {
+        q.resolve(jobs[i]!.result(o.results));
+      } catch (err) {
+        q.reject(err);
+      }
+    });
+  }
+
+  async #runKysely(batch: Queued[]): Promise<void> {
+    const run = (q: Queued, trx: Transaction<Database>): Promise<unknown> => (isSql(q.job) ? q.job.kysely(trx) : q.job(trx));
     let results: unknown[];
     try {
       results = await this.#db.transaction().execute(async (trx) => {
         const out: unknown[] = [];
-        for (const q of batch) out.push(await q.job(trx));
+        for (const q of batch) out.push(await run(q, trx));
         return out;
       });
       this.batches++;
@@ -87,7 +142,7 @@ export class WriteQueue {
       // Find the culprit: each write alone, in order.
       for (const q of batch) {
         try {
-          const r = await this.#db.transaction().execute((trx) => q.job(trx));
+          const r = await this.#db.transaction().execute((trx) => run(q, trx));
           this.batches++;
           q.resolve(r);
         } catch (e) {
