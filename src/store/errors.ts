@@ -8,7 +8,8 @@ export type StoreErrorCode =
   | 'BH_STORE_CLOSED'
   | 'BH_STORE_INVALID'
   | 'BH_STORE_NOT_FOUND'
-  | 'BH_STORE_CONFLICT';
+  | 'BH_STORE_CONFLICT'
+  | 'BH_STORE_WRITE';
 
 export class StoreError extends Error {
   readonly code: StoreErrorCode;

@@ -63,12 +63,18 @@ function eventFromRow(r: Selectable<BootEventsTable>): StoredBootEvent {
   };
 }
 
+const APPEND_SQL = 'insert into boot_events (host, stage, kind, detail, time) values (?, ?, ?, ?, ?)';
+
 export function createEventRepository(db: Kysely<Database>, queue: WriteQueue, gate: Gate): EventRepository {
   return {
     append: (event) => gate.run(async () => {
       const row = rowFromEvent(event);
-      const r = await queue.push((trx) => trx.insertInto('boot_events').values(row).returning('id').executeTakeFirstOrThrow());
-      return Number(r.id);
+      // As data, so that on SQLite the append joins the lease writes in the write worker's batch.
+      return queue.push({
+        statements: [{ sql: APPEND_SQL, params: [row.host, row.stage, row.kind, row.detail, row.time], rows: false }],
+        result: (r) => ('lastInsertRowid' in r[0]! ? r[0].lastInsertRowid : Number.NaN),
+        kysely: async (trx) => Number((await trx.insertInto('boot_events').values(row).returning('id').executeTakeFirstOrThrow()).id),
+      });
     }),
     list: (query = {}) => gate.run(async () => {
       const limit = Math.max(1, Math.min(10_000, Math.trunc(query.limit ?? 100)));

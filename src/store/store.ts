@@ -13,6 +13,7 @@ import { parseStoreUrl } from './url.ts';
 import { StoreError } from './errors.ts';
 import { Gate } from './gate.ts';
 import { WriteQueue } from './write-queue.ts';
+import { SqliteWriter } from './sqlite-writer.ts';
 import { migrationStatus, runMigrations } from './migrator.ts';
 import type { MigrateProgress } from './migrator.ts';
 import { createLeaseRepository } from './leases.ts';
@@ -91,8 +92,12 @@ export async function openStore(url: string, opts: OpenStoreOptions): Promise<St
   const loc = parseStoreUrl(url);
   const log = opts.logger.child({ component: 'store', backend: loc.backend });
   let db: Kysely<Database>;
+  let writer: SqliteWriter | undefined;
   if (loc.backend === 'sqlite') {
-    db = new Kysely<Database>({ dialect: new NodeSqliteDialect({ database: openSqlite(loc.file, opts.busyTimeoutMs ?? 5000) }) });
+    const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
+    db = new Kysely<Database>({ dialect: new NodeSqliteDialect({ database: openSqlite(loc.file, busyTimeoutMs) }) });
+    // Lease and event writes commit on a second connection, in a worker thread (started on first use).
+    writer = new SqliteWriter(loc.file, busyTimeoutMs);
   } else {
     const pool = new pg.Pool({ connectionString: loc.connectionString, max: opts.poolSize ?? 10, types: pgTypes, application_name: 'bootherd' });
     // An idle connection that breaks (server restart) must not crash the process: the pool replaces it.
@@ -107,7 +112,7 @@ export async function openStore(url: string, opts: OpenStoreOptions): Promise<St
     }
   }
   log.debug({ location: loc.display }, 'store opened');
-  return new SqlStore(db, loc.backend, loc.display, log, opts.now ?? Date.now, opts.migrations ?? MIGRATIONS);
+  return new SqlStore(db, loc.backend, loc.display, log, opts.now ?? Date.now, opts.migrations ?? MIGRATIONS, writer);
 }
 
 class SqlStore implements Store {
@@ -124,15 +129,17 @@ class SqlStore implements Store {
   readonly #gate = new Gate();
   readonly #queue: WriteQueue;
   readonly #migrations: readonly Migration[];
+  readonly #writer: SqliteWriter | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(db: Kysely<Database>, backend: Backend, location: string, log: Logger, now: () => number, migrations: readonly Migration[]) {
+  constructor(db: Kysely<Database>, backend: Backend, location: string, log: Logger, now: () => number, migrations: readonly Migration[], writer: SqliteWriter | undefined) {
     this.#db = db;
+    this.#writer = writer;
     this.#migrations = migrations;
     this.backend = backend;
     this.location = location;
     this.#log = log;
-    this.#queue = new WriteQueue(db);
+    this.#queue = new WriteQueue(db, 512, writer);
     this.leases = createLeaseRepository(db, this.#queue, this.#gate, now);
     this.events = createEventRepository(db, this.#queue, this.#gate);
     this.kv = createKvRepository(db, this.#gate);
@@ -153,6 +160,7 @@ class SqlStore implements Store {
     this.#closing ??= (async () => {
       await this.#gate.close();
       await this.#queue.drain();
+      await this.#writer?.close();
       await this.#db.destroy();
       this.#log.debug('store closed');
     })();
