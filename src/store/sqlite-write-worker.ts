@@ -4,8 +4,10 @@
 // thread keeps receiving and answering packets meanwhile.
 //
 // Protocol (structured-cloned messages):
-//   in:  { id, jobs: Statement[][] }  every job's statements run in one transaction, in order
-//   out: { id, outcomes: ({ ok: true, results } | { ok: false, error })[] }  once committed (or not)
+//   in:  { id, sqls?: [sqlId, sql][], flat }  a batch of jobs, flattened by sqlite-writer.ts; every
+//        job's statements run in one transaction, in order
+//   out: { id, outcomes: ({ ok: true, results } | { ok: false, error })[] }  once committed (or not),
+//        or { id, flat: [changes, lastInsertRowid, ...] } when every job committed and none returns rows
 // A failing batch is rolled back and retried job by job, each in its own transaction, so one bad
 // write fails only its own caller. Imports nothing from the project: it starts fast and stays small.
 import { DatabaseSync } from 'node:sqlite';
@@ -109,12 +111,46 @@ function runBatch(jobs: Statement[][]): Outcome[] {
   });
 }
 
-port.on('message', (m: { id: number; jobs: Statement[][] } | { close: true }) => {
+const sqlTexts: string[] = [];
+
+function decode(flat: SQLInputValue[]): Statement[][] {
+  let i = 0;
+  const jobs: Statement[][] = [];
+  const nJobs = flat[i++] as number;
+  for (let j = 0; j < nJobs; j++) {
+    const nStatements = flat[i++] as number;
+    const job: Statement[] = [];
+    for (let k = 0; k < nStatements; k++) {
+      const sql = sqlTexts[flat[i++] as number]!;
+      const rows = flat[i++] === 1;
+      const n = flat[i++] as number;
+      job.push({ sql, rows, params: flat.slice(i, i + n) });
+      i += n;
+    }
+    jobs.push(job);
+  }
+  return jobs;
+}
+
+port.on('message', (m: { id: number; sqls?: [number, string][]; flat: SQLInputValue[] } | { close: true }) => {
   if ('close' in m) {
     db.close();
     port.postMessage({ closed: true });
     port.close();
     return;
   }
-  port.postMessage({ id: m.id, outcomes: runBatch(m.jobs) });
+  for (const [id, sql] of m.sqls ?? []) sqlTexts[id] = sql;
+  const outcomes = runBatch(decode(m.flat));
+  // The common case, every job committed and none returns rows, goes back flat too:
+  // [changes, lastInsertRowid] per statement, in order.
+  const flat: number[] = [];
+  for (const o of outcomes) {
+    if (!o.ok) break;
+    for (const r of o.results) {
+      if (!('changes' in r)) break;
+      flat.push(r.changes, r.lastInsertRowid);
+    }
+  }
+  if (flat.length === 2 * outcomes.reduce((n, o) => n + (o.ok ? o.results.length : Number.NaN), 0)) port.postMessage({ id: m.id, flat });
+  else port.postMessage({ id: m.id, outcomes });
 });

@@ -26,6 +26,7 @@ interface ErrorInfo {
 
 type WorkerMessage =
   | { id: number; outcomes: ({ ok: true; results: StatementResult[] } | { ok: false; error: ErrorInfo })[] }
+  | { id: number; flat: number[] }
   | { fatal: ErrorInfo }
   | { closed: true };
 
@@ -40,7 +41,9 @@ export class SqliteWriter {
   readonly #busyTimeoutMs: number;
   #worker: Worker | undefined;
   #nextId = 1;
-  readonly #pending = new Map<number, { resolve: (o: JobOutcome[]) => void; reject: (e: unknown) => void }>();
+  readonly #sqlIds = new Map<string, number>();
+  /** shape: statements per job, to unflatten the reply; at: read position in it. */
+  readonly #pending = new Map<number, { resolve: (o: JobOutcome[]) => void; reject: (e: unknown) => void; shape: number[]; at: number }>();
   #failed: Error | undefined;
   #closing: Promise<void> | undefined;
 
@@ -55,11 +58,36 @@ export class SqliteWriter {
     if (this.#closing !== undefined) return Promise.reject(new StoreError('BH_STORE_CLOSED', 'the store is closed', 'This is a bug in the caller: it used the store after shutting it down'));
     const w = this.#start();
     const id = this.#nextId++;
+    const batch = this.#encode(jobs);
     return new Promise<JobOutcome[]>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, { resolve, reject, shape: jobs.map((j) => j.length), at: 0 });
       if (this.#pending.size === 1) w.ref();
-      w.postMessage({ id, jobs });
+      w.postMessage(batch.sqls.length > 0 ? { id, sqls: batch.sqls, flat: batch.flat } : { id, flat: batch.flat });
     });
+  }
+
+  /**
+   * One flat array of primitives is much cheaper to clone than objects per statement:
+   * [jobCount, (statementCount, (sqlId, rows 0|1, paramCount, ...params)*)*]. Each SQL text crosses
+   * once, as [sqlId, sql] in `sqls`, the first time it is used.
+   */
+  #encode(jobs: SqlStatement[][]): { sqls: [number, string][]; flat: SQLInputValue[] } {
+    const sqls: [number, string][] = [];
+    const flat: SQLInputValue[] = [jobs.length];
+    for (const job of jobs) {
+      flat.push(job.length);
+      for (const st of job) {
+        let sqlId = this.#sqlIds.get(st.sql);
+        if (sqlId === undefined) {
+          sqlId = this.#sqlIds.size;
+          this.#sqlIds.set(st.sql, sqlId);
+          sqls.push([sqlId, st.sql]);
+        }
+        flat.push(sqlId, st.rows ? 1 : 0, st.params.length);
+        for (const v of st.params) flat.push(v);
+      }
+    }
+    return { sqls, flat };
   }
 
   #start(): Worker {
@@ -71,7 +99,9 @@ export class SqliteWriter {
         const p = this.#pending.get(m.id);
         this.#pending.delete(m.id);
         if (this.#pending.size === 0) w.unref();
-        p?.resolve(m.outcomes.map((o) => (o.ok ? o : { ok: false, error: toError(o.error) })));
+        if (p === undefined) return;
+        if ('outcomes' in m) p.resolve(m.outcomes.map((o) => (o.ok ? o : { ok: false, error: toError(o.error) })));
+        else p.resolve(p.shape.map((n) => ({ ok: true, results: Array.from({ length: n }, () => ({ changes: m.flat[p.at++]!, lastInsertRowid: m.flat[p.at++]! })) })));
       } else if ('fatal' in m) {
         this.#fail(new StoreError('BH_STORE_OPEN', `the SQLite write thread cannot open ${this.#file}: ${m.fatal.message}`, 'Check that the state directory is writable by bootherd and on a local file system'));
       }
