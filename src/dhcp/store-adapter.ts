@@ -1,11 +1,13 @@
 // The DHCP server's LeaseStore port over the store's lease repository (src/store).
 // The server keys clients as `id:<hex>` / `mac:<mac>`; the store accepts only hex, ':', '.', '-'
-// in client_key, so a MAC key is stored as the bare MAC and a client-id key as '-' + hex, reversibly.
+// in client_key, so a MAC key is stored as the bare MAC, a client-id key as '-' + hex, and any other
+// key (the server's `declined:<key>` for quarantined addresses) as '.' + the hex of its text, all
+// reversibly.
 import type { Store, Lease as StoredLease } from '../store/index.ts';
 import type { Lease, LeaseStore } from './lease-store.ts';
 
-const toKey = (k: string): string => (k.startsWith('mac:') ? k.slice(4) : k.startsWith('id:') ? `-${k.slice(3)}` : k);
-const fromKey = (k: string): string => (k.startsWith('-') ? `id:${k.slice(1)}` : `mac:${k}`);
+const toKey = (k: string): string => (k.startsWith('mac:') ? k.slice(4) : k.startsWith('id:') ? `-${k.slice(3)}` : `.${Buffer.from(k, 'utf8').toString('hex')}`);
+const fromKey = (k: string): string => (k.startsWith('-') ? `id:${k.slice(1)}` : k.startsWith('.') ? Buffer.from(k.slice(1), 'hex').toString('utf8') : `mac:${k}`);
 
 function toPort(l: StoredLease): Lease {
   return {

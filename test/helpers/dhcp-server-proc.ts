@@ -15,7 +15,7 @@ import { DhcpConfigSchema } from '../../src/dhcp/config.ts';
 import type { DhcpConfig } from '../../src/dhcp/config.ts';
 import { DhcpServer } from '../../src/dhcp/server.ts';
 import { startDhcpService } from '../../src/dhcp/service.ts';
-import { leaseStoreOver } from './lease-store-adapter.ts';
+import { leaseStoreOver } from '../../src/dhcp/store-adapter.ts';
 
 async function main(): Promise<void> {
   const file = process.argv[2];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { openStore } from '../../../src/store/index.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import type { Lease } from '../../../src/dhcp/lease-store.ts';
-import { leaseStoreOver } from '../../helpers/lease-store-adapter.ts';
+import { leaseStoreOver } from '../../../src/dhcp/store-adapter.ts';
 import { tempDir } from '../../helpers/dhcp-lab.ts';
 
 test('mac:, id: and declined: client keys are stored and read back unchanged', async () => {
