@@ -24,9 +24,34 @@ export function createLogger(opts: LoggerOptions): Logger {
     return pino(base, pino.transport({ target: 'pino-pretty', options: { destination: fd, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid' } }));
   }
   if (opts.destination !== undefined && typeof opts.destination !== 'number') return pino(base, opts.destination);
-  // sync: a line written before a crash or SIGKILL is on its way out, and the readiness line is never lost.
-  return pino(base, pino.destination({ dest: fd, sync: true }));
+  // Asynchronous with a bounded buffer: a slow or stalled reader of the log (a full pipe, a stuck
+  // journald) never stalls DHCP or TFTP. Past LOG_BUFFER_BYTES, lines are dropped and counted, and
+  // the count is reported once the reader catches up. Everything buffered is flushed at exit.
+  const dest = pino.destination({ dest: fd, sync: false, maxLength: LOG_BUFFER_BYTES });
+  let dropped = 0;
+  dest.on('drop', () => {
+    dropped++;
+  });
+  const logger = pino(base, dest);
+  dest.on('drain', () => {
+    if (dropped > 0) {
+      const n = dropped;
+      dropped = 0;
+      logger.warn({ dropped: n }, 'log lines were dropped because the log reader fell behind');
+    }
+  });
+  process.once('exit', () => {
+    try {
+      dest.flushSync();
+    } catch {
+      /* the reader is gone: nothing more can be written */
+    }
+  });
+  return logger;
 }
+
+/** Log output held in memory while the reader is slow, before lines are dropped. */
+export const LOG_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /** A logger that drops everything, for tests and pure code paths. */
 export function silentLogger(): Logger {
