@@ -12,20 +12,23 @@ import { execFileSync } from 'node:child_process';
 import { canUseNetns } from '../../test/helpers/netns.ts';
 import { BootLab } from '../../test/e2e/lib/lab.ts';
 import { buildPayload } from '../../test/e2e/lib/payload.ts';
-import { populateBootRoot } from '../../test/e2e/lib/bootroot.ts';
-import { startBootherd } from '../../test/e2e/lib/bootherd.ts';
+import { cmdline, populateBootRoot } from '../../test/e2e/lib/bootroot.ts';
+import { fleetFile, payloadProfile, startBootherd } from '../../test/e2e/lib/bootherd.ts';
 import type { BootherdServer } from '../../test/e2e/lib/bootherd.ts';
 import { startBusyboxHttpd, startDnsmasq, startRadvd } from '../../test/e2e/lib/servers.ts';
 import type { Proc } from '../../test/e2e/lib/servers.ts';
 import { boot, token } from '../../test/e2e/lib/run.ts';
 import { keepArtifacts } from '../../test/e2e/lib/lab.ts';
-import { DNSMASQ_COMMON, PATHS } from '../../test/e2e/lib/paths.ts';
+import { CHAINS, DNSMASQ_COMMON, PATHS } from '../../test/e2e/lib/paths.ts';
 import type { BootPath, PathContext } from '../../test/e2e/lib/paths.ts';
 
 const { values } = parseArgs({ options: { repeat: { type: 'string', default: '1' }, paths: { type: 'string' }, out: { type: 'string' } } });
 const repeat = Math.max(1, Math.min(10, Number(values.repeat)));
 const wanted = values.paths?.split(',');
-const paths = PATHS.filter((p) => wanted === undefined || wanted.includes(p.id));
+// Paths needing the same loader chains run together: bootherd restarts once per repetition.
+const paths = PATHS.filter((p) => wanted === undefined || wanted.includes(p.id)).sort((a, b) => (a.chains === b.chains ? 0 : a.chains === 'classic' ? -1 : 1));
+/** One token per path for the whole run: bootherd's profiles and dnsmasq's files carry it. */
+const tokens = new Map(paths.map((p) => [p.id, token()]));
 const out = values.out ?? fileURLToPath(new URL('../../docs/boot-times.md', import.meta.url));
 const HTTP_PORT = 8080;
 
@@ -39,6 +42,8 @@ interface Side {
   kind: Kind;
   lab: BootLab;
   ctx: PathContext;
+  /** Gets the server ready for a path (bootherd: its loader chains). Not timed. */
+  ready: (p: BootPath) => Promise<void>;
   stop: () => Promise<void>;
   logDirs: string[];
   note: string;
@@ -49,7 +54,7 @@ const payload = buildPayload();
 async function side(kind: Kind, subnet: number): Promise<Side> {
   const lab = new BootLab({ subnet });
   const bootRoot = join(lab.dir, 'boot');
-  populateBootRoot(bootRoot, payload);
+  populateBootRoot(bootRoot, payload, kind === 'dnsmasq'); // bootherd serves Debian's loaders itself
   const ctx: PathContext = { bootRoot, serverIp: lab.serverIp, httpBase: `http://${lab.serverIp}:${HTTP_PORT}` };
   const logDir = join(lab.dir, kind);
   mkdirSync(logDir);
@@ -64,35 +69,45 @@ async function side(kind: Kind, subnet: number): Promise<Side> {
         options: [...DNSMASQ_COMMON, ...paths.flatMap((p) => p.dnsmasq(ctx))],
       }),
     );
-    return { kind, lab, ctx, logDirs: [logDir], note: 'dnsmasq 2.90 (DHCP + TFTP) + busybox httpd (HTTP)', stop: async () => { for (const p of procs.reverse()) await p.stop(); } };
+    return {
+      kind,
+      lab,
+      ctx,
+      logDirs: [logDir],
+      note: 'dnsmasq 2.90 (DHCP + TFTP) + busybox httpd (HTTP), configs written by the bench',
+      ready: async (p) => p.prepare(ctx, tokens.get(p.id)!),
+      stop: async () => {
+        for (const x of procs.reverse()) await x.stop();
+      },
+    };
   }
+  let chains: BootPath['chains'] = paths[0]?.chains ?? 'ipxe';
   const server: BootherdServer = await startBootherd(lab, {
     bootRoot,
     dir: logDir,
     httpPort: HTTP_PORT,
     interfaces: [{ name: lab.bridge, mode: 'full' }],
-    dhcp: {
-      subnets: [
-        {
-          subnet: `${lab.prefix}.0/24`,
-          pools: [{ start: `${lab.prefix}.100`, end: `${lab.prefix}.199` }],
-          reservations: paths.map((p, i) => ({ mac: p.mac, ip: `${lab.prefix}.${10 + i}`, ...p.reservation(ctx) })),
-        },
-      ],
-      boot: { tftp_server: lab.serverIp, http_base: ctx.httpBase },
-    },
+    dhcp: { subnets: [{ subnet: `${lab.prefix}.0/24`, pools: [{ start: `${lab.prefix}.100`, end: `${lab.prefix}.199` }] }] },
+    boot: { ...CHAINS[chains] },
+    fleet: fleetFile(
+      Object.fromEntries(paths.map((p) => [p.id, payloadProfile(cmdline(tokens.get(p.id)!), p.profile ?? {})])),
+      paths.map((p) => ({ mac: p.mac, hostname: p.id, profile: p.id })),
+    ),
   });
-  const standIns = server.standIns;
-  const note = standIns.length === 0 ? 'bootherd serve (DHCP, TFTP, HTTP)' : `bootherd serve; stand-ins for what serve does not run yet: ${standIns.map((s) => (s === 'http' ? 'HTTP = busybox httpd' : 'DHCP = bootherd DhcpServer in a helper process')).join(', ')}`;
   return {
     kind,
     lab,
     ctx,
     logDirs: [logDir],
-    note,
+    note: 'bootherd serve (DHCP, TFTP, HTTP; inventory from a fleet file, configs generated per host)',
+    ready: async (p) => {
+      if (p.chains === chains) return;
+      chains = p.chains;
+      await server.restart({ ...CHAINS[chains] });
+    },
     stop: async () => {
       await server.stop();
-      for (const p of procs) await p.stop();
+      for (const x of procs) await x.stop();
     },
   };
 }
@@ -106,15 +121,17 @@ try {
   for (let r = 0; r < repeat; r++) {
     for (const p of paths) {
       for (const s of r % 2 === 0 ? sides : [...sides].reverse()) {
-        const t = token();
-        p.prepare(s.ctx, t);
+        await s.ready(p);
+        const t = tokens.get(p.id)!;
         const run = await boot(s.lab, { name: `bench-${s.kind}-${p.id}-${r}`, firmware: p.firmware, mac: p.mac, timeoutMs: 180_000 });
-        const ok = run.end === 'marker' && (run.cmdline ?? '').includes(`bh_token=${t}`);
+        const booted = run.end === 'marker' && (run.cmdline ?? '').includes(`bh_token=${t}`);
+        const fetched = p.mustFetch === undefined || run.tftp().some((x) => x.file.replace(/^\//, '') === p.mustFetch && x.dataBlocks > 0);
         const entry = times.get(p.id) ?? { bootherd: [], dnsmasq: [] };
         times.set(p.id, entry);
-        if (ok) entry[s.kind].push(run.seconds);
+        if (booted && fetched) entry[s.kind].push(run.seconds);
+        else if (booted) failures.push(`${p.id} with ${s.kind} (run ${r + 1}): booted in ${run.seconds.toFixed(1)} s but not by this path (${p.mustFetch} never fetched over TFTP)`);
         else failures.push(`${p.id} with ${s.kind} (run ${r + 1}): ${run.end}; kept in ${keepArtifacts(run.runDir, run.name)}`);
-        console.error(`${p.id.padEnd(16)} ${s.kind.padEnd(9)} ${ok ? run.seconds.toFixed(1) + ' s' : 'FAILED (' + run.end + ')'}`);
+        console.error(`${p.id.padEnd(16)} ${s.kind.padEnd(9)} ${booted ? run.seconds.toFixed(1) + ' s' : 'FAILED (' + run.end + ')'}${booted && !fetched ? ' (other path)' : ''}`);
       }
     }
   }
@@ -160,7 +177,7 @@ ${paths.map(row).join('\n')}
 - Reference server: ${sides.find((s) => s.kind === 'dnsmasq')?.note ?? 'dnsmasq'}, default settings (it pings an address before offering it, about 3 s per first offer).
 - bootherd: ${sides.find((s) => s.kind === 'bootherd')?.note ?? 'bootherd'}.
 - Both labs send IPv6 router advertisements with router lifetime 0 (radvd), so iPXE does not wait ~13 s for a router at each DHCP stage; without them the BIOS iPXE → HTTP path took 39 s instead of 19 s here.
-- The boot configs (pxelinux, GRUB, iPXE scripts) are the same files for both servers, written by the bench.
+- dnsmasq boots from pxelinux/GRUB/iPXE files the bench writes; bootherd generates them per host from its inventory (a profile per path whose command line holds the run's token). bootherd is restarted between the pxelinux/GRUB paths and the iPXE paths (its loader chain settings); restarts are not timed.
 ${failures.length === 0 ? '' : `\nFailed boots (not in the medians):\n${failures.map((f) => `- ${f}`).join('\n')}\n`}`;
 mkdirSync(join(out, '..'), { recursive: true });
 writeFileSync(out, doc);

@@ -1,110 +1,137 @@
-// bootherd as the boot server of a lab: `bootherd serve` in the lab namespace with a config the
-// test writes (interfaces, dhcp, tftp, http on the bridge address).
-// While `serve` lacks a piece, a stand-in fills it and says so (BootherdServer.standIns):
-// - DHCP: bootherd's own DhcpServer through test/helpers/dhcp-server-proc.ts (same code, own process);
-// - HTTP: busybox httpd over the same boot root (not bootherd code: the runs' HTTP is then not measured
-//   for bootherd). Both go away by themselves once serve's readiness line lists the service.
-import { writeFileSync } from 'node:fs';
+// bootherd as the boot server of a lab: `bootherd serve` in the lab namespace (DHCP on the bridge,
+// TFTP and HTTP on the bridge address) with a config the test writes, and its inventory (profiles
+// whose command lines carry the tokens, hosts) loaded with `bootherd apply -f fleet.yaml`, as an
+// operator would. serve drops root to nobody; the state it finds belongs to nobody.
+import { chownSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Daemon } from '../../helpers/daemon.ts';
 import { runBootherd } from '../../helpers/bootherd.ts';
 import type { BootLab } from './lab.ts';
-import { Proc, startBusyboxHttpd } from './servers.ts';
-
-const DHCP_PROC = fileURLToPath(new URL('../../helpers/dhcp-server-proc.ts', import.meta.url));
 
 export interface BootherdSetup {
   bootRoot: string;
   /** Where the config, state and logs go. */
   dir: string;
   interfaces: { name: string; mode: 'full' | 'proxy' }[];
-  /** The `dhcp` section (subnets, boot, unknown_clients, ...), without interfaces. */
+  /** The `dhcp` section (subnets, ...), without interfaces. */
   dhcp: Record<string, unknown>;
-  /** The top-level `boot` section, if any (boot engine settings). */
+  /** The `boot` section (unknown_hosts, bios_loader, uefi_loader, pending_poll, ...). */
   boot?: Record<string, unknown>;
+  /** The inventory as a fleet file (docs/inventory.md), applied before serve starts. */
+  fleet?: string;
   httpPort: number;
 }
 
-export class BootherdServer {
-  readonly daemon: Daemon;
-  readonly extra: Proc[];
-  /** Pieces not yet served by `bootherd serve` and filled by a stand-in: 'dhcp' (bootherd's DhcpServer in a helper process), 'http' (busybox httpd). */
-  readonly standIns: string[];
-  readonly dir: string;
+function nobody(): { uid: number; gid: number } {
+  const [, , uid, gid] = execFileSync('getent', ['passwd', 'nobody'], { encoding: 'utf8' }).trim().split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
 
-  constructor(daemon: Daemon, extra: Proc[], standIns: string[], dir: string) {
-    this.daemon = daemon;
-    this.extra = extra;
-    this.standIns = standIns;
-    this.dir = dir;
+function chownTree(dir: string, uid: number, gid: number): void {
+  chownSync(dir, uid, gid);
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) chownTree(p, uid, gid);
+    else chownSync(p, uid, gid);
+  }
+}
+
+export class BootherdServer {
+  readonly lab: BootLab;
+  readonly setup: BootherdSetup;
+  readonly config: string;
+  daemon: Daemon | undefined;
+
+  constructor(lab: BootLab, setup: BootherdSetup) {
+    this.lab = lab;
+    this.setup = setup;
+    this.config = join(setup.dir, 'bootherd.yaml');
+  }
+
+  get dir(): string {
+    return this.setup.dir;
+  }
+
+  /** Runs a bootherd command (hosts, profiles, apply, …) against this server's config, as root; fails loudly. */
+  cli(args: string[]): string {
+    const r = runBootherd([...args, '-c', this.config]);
+    if (r.status !== 0) throw new Error(`BH_E2E_BOOTHERD_CLI: bootherd ${args.join(' ')} exited ${r.status}: ${r.stderr}${r.stdout}`);
+    // Whatever the command created in the state dir must stay usable by serve (nobody).
+    const n = nobody();
+    chownTree(join(this.setup.dir, 'state'), n.uid, n.gid);
+    return r.stdout;
+  }
+
+  /** Writes the config (with `boot` overriding the setup's), applies the fleet if any, and starts serve. */
+  async start(boot: Record<string, unknown> | undefined = this.setup.boot): Promise<void> {
+    const s = this.setup;
+    mkdirSync(join(s.dir, 'state'), { recursive: true });
+    const cfg = {
+      state_dir: join(s.dir, 'state'),
+      boot_root: s.bootRoot,
+      user: 'nobody',
+      shutdown_grace: 1,
+      log: { level: 'debug', format: 'json' },
+      interfaces: s.interfaces,
+      tftp: { address: this.lab.serverIp },
+      http: { address: this.lab.serverIp, port: s.httpPort },
+      dhcp: s.dhcp,
+      ...(boot !== undefined ? { boot } : {}),
+    };
+    writeFileSync(this.config, JSON.stringify(cfg, null, 2) + '\n'); // JSON is YAML
+    const check = runBootherd(['config', 'check', this.config]);
+    if (check.status !== 0) throw new Error(`BH_E2E_BOOTHERD_CONFIG: bootherd config check ${this.config} failed: ${check.stderr}${check.stdout}`);
+    if (s.fleet !== undefined && this.daemon === undefined) {
+      const fleet = join(s.dir, 'fleet.yaml');
+      writeFileSync(fleet, s.fleet);
+      this.cli(['apply', '-f', fleet, '--yes']);
+    }
+    const n = nobody();
+    chownTree(join(s.dir, 'state'), n.uid, n.gid);
+    this.daemon = new Daemon(['serve', '--config', this.config], { lab: this.lab.net, ns: this.lab.ns });
+    const ready = await this.daemon.ready();
+    const services = (ready['services'] ?? {}) as Record<string, unknown>;
+    const missing = ['dhcp', 'tftp', 'http'].filter((k) => services[k] === undefined);
+    if (missing.length > 0) throw new Error(`BH_E2E_BOOTHERD_SERVICES: bootherd serve did not start ${missing.join(', ')} (ready line: ${JSON.stringify(ready)})`);
+  }
+
+  /** Stops serve and starts it again with another `boot` section (same state, same inventory). */
+  async restart(boot: Record<string, unknown> | undefined): Promise<void> {
+    await this.stop();
+    await this.start(boot);
   }
 
   /** Writes bootherd's log lines to <dir>/bootherd.log (for the artifacts). */
-  writeLog(dir = this.dir): void {
-    writeFileSync(join(dir, 'bootherd.log'), this.daemon.lines.map((l) => JSON.stringify(l)).join('\n') + '\n' + this.daemon.stderr.join(''));
+  writeLog(): void {
+    if (this.daemon === undefined) return;
+    writeFileSync(join(this.setup.dir, 'bootherd.log'), this.daemon.lines.map((l) => JSON.stringify(l)).join('\n') + '\n' + this.daemon.stderr.join(''));
   }
 
   async stop(): Promise<void> {
-    for (const p of this.extra) await p.stop();
+    if (this.daemon === undefined) return;
     await this.daemon.stop('SIGTERM');
     this.writeLog();
   }
 }
 
-function writeConfig(path: string, cfg: Record<string, unknown>): void {
-  writeFileSync(path, JSON.stringify(cfg, null, 2) + '\n'); // JSON is YAML
-}
-
 export async function startBootherd(lab: BootLab, s: BootherdSetup): Promise<BootherdServer> {
-  const cfgPath = join(s.dir, 'bootherd.yaml');
-  const base: Record<string, unknown> = {
-    state_dir: join(s.dir, 'state'),
-    boot_root: s.bootRoot,
-    shutdown_grace: 1,
-    log: { level: 'debug', format: 'json' },
-    tftp: { address: lab.serverIp },
-    http: { address: lab.serverIp, port: s.httpPort },
-  };
-  let full: Record<string, unknown> = { ...base, interfaces: s.interfaces, dhcp: s.dhcp, ...(s.boot ? { boot: s.boot } : {}) };
-  writeConfig(cfgPath, full);
-  let check = runBootherd(['config', 'check', cfgPath]);
-  let dhcpInServe = true;
-  if (check.status !== 0 && s.boot !== undefined) {
-    // An older serve without the boot section: drop it (the test's files then carry the plan).
-    full = { ...base, interfaces: s.interfaces, dhcp: s.dhcp };
-    writeConfig(cfgPath, full);
-    check = runBootherd(['config', 'check', cfgPath]);
-  }
-  if (check.status !== 0) {
-    dhcpInServe = false;
-    writeConfig(cfgPath, base);
-    check = runBootherd(['config', 'check', cfgPath]);
-    if (check.status !== 0) throw new Error(`BH_E2E_BOOTHERD_CONFIG: bootherd config check ${cfgPath} failed: ${check.stderr}${check.stdout}`);
-  }
-  const daemon = new Daemon(['serve', '--config', cfgPath], { lab: lab.net, ns: lab.ns });
-  const extra: Proc[] = [];
-  const standIns: string[] = [];
-  const server = new BootherdServer(daemon, extra, standIns, s.dir);
+  const server = new BootherdServer(lab, s);
   try {
-    const ready = await daemon.ready();
-    const services = (ready['services'] ?? {}) as Record<string, unknown>;
-    if (!dhcpInServe || services['dhcp'] === undefined) {
-      standIns.push('dhcp');
-      const dcfg = join(s.dir, 'dhcp-proc.json');
-      writeConfig(dcfg, { state_dir: join(s.dir, 'dhcp-state'), log_level: 'debug', dhcp: { ...s.dhcp, interfaces: s.interfaces } });
-      const child = lab.spawn(process.execPath, [DHCP_PROC, dcfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const p = new Proc('bootherd-dhcp', child, join(s.dir, 'bootherd-dhcp.log'));
-      extra.push(p);
-      await p.waitFor(/"event":"ready"/, 30_000);
-    }
-    if (services['http'] === undefined) {
-      standIns.push('http');
-      extra.push(await startBusyboxHttpd(lab, s.bootRoot, lab.serverIp, s.httpPort, s.dir));
-    }
+    await server.start();
   } catch (err) {
     await server.stop().catch(() => undefined);
     throw err;
   }
   return server;
+}
+
+/** A fleet-file profile booting the lab payload with `cmdline`. */
+export function payloadProfile(cmdline: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { kind: 'linux', kernel: 'vmlinuz', initrd: ['initrd.img'], cmdline, ...extra };
+}
+
+/** A fleet file from profiles and hosts (JSON is YAML). */
+export function fleetFile(profiles: Record<string, Record<string, unknown>>, hosts: { mac: string; profile?: string; hostname?: string; state?: string }[]): string {
+  return JSON.stringify({ profiles, hosts }, null, 2) + '\n';
 }

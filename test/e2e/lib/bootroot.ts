@@ -30,10 +30,13 @@ function write(path: string, text: string): void {
   writeFileSync(path, text);
 }
 
-/** Copies the loaders and the payload into `root` (vmlinuz, initrd.img at the top). */
-export function populateBootRoot(root: string, payload: Payload): void {
+/**
+ * Copies the payload (vmlinuz, initrd.img at the top) into `root`, and Debian's loaders unless
+ * `loaders` is false (bootherd finds and serves them itself; dnsmasq needs them in its root).
+ */
+export function populateBootRoot(root: string, payload: Payload, loaders = true): void {
   mkdirSync(root, { recursive: true, mode: 0o755 });
-  for (const [name, { from, pkg }] of Object.entries(LOADERS)) {
+  for (const [name, { from, pkg }] of loaders ? Object.entries(LOADERS) : []) {
     if (!existsSync(from)) throw new Error(`BH_E2E_LOADER: ${from} is missing (fix: apt-get install ${pkg})`);
     copyFileSync(from, join(root, name));
   }

@@ -14,6 +14,12 @@ import { NetLab } from '../../helpers/netns.ts';
 
 export const ARTIFACTS_ROOT = fileURLToPath(new URL('../../artifacts/e2e/', import.meta.url));
 
+// NetLab removes namespaces and processes on exit and on SIGINT/SIGTERM; this removes the scratch folders.
+const liveDirs = new Set<string>();
+process.once('exit', () => {
+  for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+});
+
 export interface LabOptions {
   /** Third octet of 198.18.X.0/24 (default 40). */
   subnet?: number;
@@ -49,12 +55,18 @@ export class BootLab {
     this.net = new NetLab();
     this.dir = mkdtempSync(join(tmpdir(), 'bh-e2e-'));
     chmodSync(this.dir, 0o755); // servers drop root (bootherd to nobody): they must reach their files
+    liveDirs.add(this.dir);
     try {
       this.ns = this.net.ns('lan');
       this.net.exec(this.ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
       this.net.bridge(this.ns, this.bridge, `${this.serverIp}/24`);
       // Frames must cross the bridge at once (no STP listening/learning delay for new taps).
       this.net.exec(this.ns, 'ip', ['link', 'set', this.bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+      // A bridge whose ports are all down (taps of guests that exited) loses its carrier, and a
+      // server started then finds no usable address on it (libuv lists only running interfaces).
+      // One veth port that stays up keeps the bridge's carrier, as a switch uplink would.
+      this.net.veth({ ns: this.ns, ifname: 'keep0' }, { ns: this.ns, ifname: 'keep1' });
+      this.net.enslave(this.ns, 'keep0', this.bridge);
       if (opts.addressServerNs === true) {
         this.dhcpNs = this.net.ns('dhcp');
         this.net.exec(this.dhcpNs, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
@@ -101,6 +113,7 @@ export class BootLab {
   destroy(): void {
     this.net.destroySync();
     rmSync(this.dir, { recursive: true, force: true });
+    liveDirs.delete(this.dir);
   }
 }
 

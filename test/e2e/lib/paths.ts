@@ -1,6 +1,6 @@
 // The boot paths as data, for running the same boots against bootherd and against dnsmasq (the
-// reference) in one lab run: firmware, the host's files in the boot root, bootherd's reservation
-// and dnsmasq's options for that host.
+// reference) in one lab run: firmware, bootherd's loader chain settings and profile, and for
+// dnsmasq the host's files in the boot root and its options.
 import { ipxeScriptPath, writeGrubConfig, writeIpxeScript, writePxelinuxConfig } from './bootroot.ts';
 import type { Firmware } from './qemu.ts';
 import { mac } from './run.ts';
@@ -16,10 +16,14 @@ export interface BootPath {
   title: string;
   firmware: Firmware;
   mac: string;
-  /** Writes this host's configs (carrying `token`) into the boot root. Run right before the boot. */
+  /** dnsmasq: writes this host's configs (carrying `token`) into the boot root. Run right before the boot. */
   prepare(ctx: PathContext, token: string): void;
-  /** bootherd: the host's reservation fields besides mac and ip. */
-  reservation(ctx: PathContext): Record<string, string>;
+  /** bootherd: the `boot` settings (loader chains) this path needs. */
+  chains: 'classic' | 'ipxe';
+  /** bootherd: extra profile keys (secure_boot). */
+  profile?: Record<string, unknown>;
+  /** bootherd: the first file the path must fetch over TFTP (else the path was not the one taken). */
+  mustFetch?: string;
   /** dnsmasq: options for this host (tag = the path id). */
   dnsmasq(ctx: PathContext): string[];
 }
@@ -31,8 +35,8 @@ export const PATHS: readonly BootPath[] = [
     firmware: 'bios',
     mac: mac(0x91),
     prepare: (c, t) => writePxelinuxConfig(c.bootRoot, t, mac(0x91)),
-    // QEMU's BIOS PXE ROM is iPXE: bootherd gives iPXE clients a script URL, here a tftp:// URL to pxelinux.0.
-    reservation: (c) => ({ ipxe_script: `tftp://${c.serverIp}/pxelinux.0` }),
+    chains: 'classic',
+    mustFetch: 'pxelinux.0',
     dnsmasq: () => [`dhcp-host=${mac(0x91)},set:biospxelinux`, 'dhcp-boot=tag:biospxelinux,pxelinux.0'],
   },
   {
@@ -41,7 +45,7 @@ export const PATHS: readonly BootPath[] = [
     firmware: 'bios',
     mac: mac(0x92),
     prepare: (c, t) => void writeIpxeScript(c.bootRoot, c.httpBase, t, mac(0x92)),
-    reservation: () => ({ ipxe_script: ipxeScriptPath(mac(0x92)) }),
+    chains: 'ipxe',
     dnsmasq: (c) => [`dhcp-host=${mac(0x92)},set:biosipxehttp`, `dhcp-boot=tag:biosipxehttp,tag:ipxe,${c.httpBase}/${ipxeScriptPath(mac(0x92))}`, 'dhcp-boot=tag:biosipxehttp,tag:!ipxe,undionly.kpxe'],
   },
   {
@@ -50,7 +54,8 @@ export const PATHS: readonly BootPath[] = [
     firmware: 'uefi',
     mac: mac(0x93),
     prepare: (c, t) => writeGrubConfig(c.bootRoot, t),
-    reservation: () => ({ bootfile: 'grubx64.efi' }),
+    chains: 'classic',
+    mustFetch: 'grubx64.efi',
     dnsmasq: () => [`dhcp-host=${mac(0x93)},set:uefigrub`, 'dhcp-boot=tag:uefigrub,grubx64.efi'],
   },
   {
@@ -59,7 +64,8 @@ export const PATHS: readonly BootPath[] = [
     firmware: 'uefi',
     mac: mac(0x94),
     prepare: (c, t) => void writeIpxeScript(c.bootRoot, c.httpBase, t, mac(0x94)),
-    reservation: () => ({ bootfile: 'snponly.efi', ipxe_script: ipxeScriptPath(mac(0x94)) }),
+    chains: 'ipxe',
+    mustFetch: 'snponly.efi',
     dnsmasq: (c) => [`dhcp-host=${mac(0x94)},set:uefisnponly`, `dhcp-boot=tag:uefisnponly,tag:ipxe,${c.httpBase}/${ipxeScriptPath(mac(0x94))}`, 'dhcp-boot=tag:uefisnponly,tag:!ipxe,snponly.efi'],
   },
   {
@@ -68,7 +74,7 @@ export const PATHS: readonly BootPath[] = [
     firmware: 'uefi-http',
     mac: mac(0x95),
     prepare: (c, t) => void writeIpxeScript(c.bootRoot, c.httpBase, t, mac(0x95)),
-    reservation: () => ({ bootfile: 'ipxe.efi', ipxe_script: ipxeScriptPath(mac(0x95)) }),
+    chains: 'ipxe',
     dnsmasq: (c) => [
       `dhcp-host=${mac(0x95)},set:uefihttpboot`,
       'dhcp-option-force=tag:uefihttpboot,tag:httpclient,60,HTTPClient',
@@ -82,7 +88,9 @@ export const PATHS: readonly BootPath[] = [
     firmware: 'secureboot',
     mac: mac(0x96),
     prepare: (c, t) => writeGrubConfig(c.bootRoot, t),
-    reservation: () => ({ bootfile: 'shimx64.efi' }),
+    chains: 'classic',
+    profile: { secure_boot: true },
+    mustFetch: 'shimx64.efi',
     dnsmasq: () => [`dhcp-host=${mac(0x96)},set:secureboot`, 'dhcp-boot=tag:secureboot,shimx64.efi'],
   },
 ];
@@ -90,3 +98,6 @@ export const PATHS: readonly BootPath[] = [
 /** dnsmasq options every path relies on: the iPXE and HTTPClient tags. */
 export const DNSMASQ_COMMON = ['dhcp-userclass=set:ipxe,iPXE', 'dhcp-vendorclass=set:httpclient,HTTPClient'];
 
+
+/** bootherd's `boot` section per chain setting. */
+export const CHAINS = { classic: { bios_loader: 'pxelinux', uefi_loader: 'grub' }, ipxe: { bios_loader: 'ipxe', uefi_loader: 'ipxe' } } as const;

@@ -2,7 +2,7 @@
 // its serial console captured to a file, until the payload's marker line appears or a hard timeout
 // (the guest is then killed by PID).
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BootLab } from './lab.ts';
 import { MARKER } from './payload.ts';
@@ -53,7 +53,11 @@ export function qemuArgs(opts: GuestOptions): string[] {
   need('/usr/bin/qemu-system-x86_64', 'qemu-system-x86');
   if (opts.firmware === 'bios') {
     need('/usr/lib/ipxe/qemu/efi-e1000.rom', 'ipxe-qemu');
-    return [...common, '-machine', 'pc', '-m', '256', ...net, '-device', `e1000,netdev=n0,mac=${opts.mac},bootindex=1`, '-boot', 'n'];
+    // SeaBIOS's serial console (etc/sercon-port = 0x3f8, a little-endian integer): without a VGA
+    // device, the BIOS's and iPXE ROM's text output then reaches the serial log too.
+    const sercon = join(opts.runDir, 'sercon-port.bin');
+    writeFileSync(sercon, Buffer.from([0xf8, 0x03]));
+    return [...common, '-machine', 'pc', '-m', '256', '-fw_cfg', `name=etc/sercon-port,file=${sercon}`, ...net, '-device', `e1000,netdev=n0,mac=${opts.mac},bootindex=1`, '-boot', 'n'];
   }
   const secure = opts.firmware === 'secureboot';
   const code = need(join(OVMF, secure ? 'OVMF_CODE_4M.secboot.fd' : 'OVMF_CODE_4M.fd'), 'ovmf');
