@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 import type { ResolvedConfig } from '../config/load.ts';
 import type { Logger } from '../log/logger.ts';
 import { EventBus } from '../events/bus.ts';
+import type { BootEvent } from '../events/bus.ts';
 import { currentCredentials, dropPrivileges, lookupUser } from '../net/privileges.ts';
 import type { UserInfo } from '../net/privileges.ts';
 import { openStore, parseStoreUrl } from '../store/index.ts';
@@ -117,12 +118,26 @@ export async function serve(opts: ServeOptions): Promise<void> {
   log.info('stopped');
 }
 
-/** Every boot event goes to the log and, durably, to the per-host timeline in the store. */
+/**
+ * Every boot event goes to the log and, durably, to the per-host timeline in the store. Emitters are
+ * on hot paths (a DHCP exchange emits while its reply is still unsent), so the listener only queues
+ * the event; the queue is logged and appended after the current turn of the event loop, when the
+ * replies are out. The appends join the store's next group commit; nothing waits for them.
+ */
 function recordEvents(events: EventBus, store: Store, log: Logger): void {
   const eventLog = log.child({ component: 'events' });
+  let queued: BootEvent[] = [];
+  const failed = (err: unknown): void => eventLog.warn({ err }, 'could not store a boot event');
+  const flush = (): void => {
+    const batch = queued;
+    queued = [];
+    for (const e of batch) {
+      eventLog.info({ host: e.host, stage: e.stage, kind: e.kind, detail: e.detail }, `${e.stage} ${e.kind}`);
+      store.events.append(e).catch(failed);
+    }
+  };
   events.subscribe((e) => {
-    eventLog.info({ host: e.host, stage: e.stage, kind: e.kind, detail: e.detail }, `${e.stage} ${e.kind}`);
-    store.events.append(e).catch((err: unknown) => eventLog.warn({ err }, 'could not store a boot event'));
+    if (queued.push(e) === 1) setImmediate(flush);
   });
 }
 
