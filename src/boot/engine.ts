@@ -243,12 +243,17 @@ export class BootEngine {
 /**
  * An event bus for a server that knows clients only by MAC or IP (TFTP, the HTTP file server,
  * DHCP): events it emits reach `target` with `host` set to the host record's id when the
- * directory knows the MAC or IP, and the original identity kept as `detail.client`.
+ * directory knows the MAC or IP (from a DHCP ACK or the host's script request), and the original
+ * identity kept as `detail.client`.
  */
 export function hostAwareBus(target: EventBus, directory: HostDirectory): EventBus {
   const bus = new EventBus();
   bus.subscribe((e) => {
-    const h = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(e.host) ? directory.byMac(e.host) : directory.byIp(e.host);
+    const isMac = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(e.host);
+    // A DHCP ACK tells which IP the machine now has: later TFTP/HTTP events from it map to its host.
+    const ip = e.detail['ip'];
+    if (isMac && (e.stage === 'dhcp' || e.stage === 'proxydhcp') && e.kind === 'ack' && typeof ip === 'string') directory.rememberLease(ip, e.host);
+    const h = isMac ? directory.byMac(e.host) : directory.byIp(e.host);
     target.emit(h === undefined ? e : { ...e, host: h.id, detail: { client: e.host, ...e.detail } });
   });
   return bus;

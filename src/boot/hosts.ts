@@ -60,7 +60,7 @@ export class HostDirectory {
   private hosts = new Map<string, Host>();
   private macIndex = new Map<string, string>();
   private uuidIndex = new Map<string, string>();
-  private readonly ipIndex = new Map<string, { hostId: string; at: number }>();
+  private readonly ipIndex = new Map<string, { hostId?: string; mac?: string; at: number }>();
   private groups = new Map<string, Group>();
   private profilesById = new Map<string, { name: string; spec: ProfileSpec }>();
   private profilesByName = new Map<string, ProfileSpec>();
@@ -125,7 +125,8 @@ export class HostDirectory {
   /** The host last seen at this IP (HTTP source or lease), if the record still exists. */
   byIp(ip: string | undefined): Host | undefined {
     const e = ip === undefined ? undefined : this.ipIndex.get(ip);
-    return e === undefined ? undefined : this.hosts.get(e.hostId);
+    if (e === undefined) return undefined;
+    return e.hostId !== undefined ? this.hosts.get(e.hostId) : this.byMac(e.mac);
   }
 
   byId(id: string): Host | undefined {
@@ -139,8 +140,17 @@ export class HostDirectory {
 
   /** Records that `ip` belongs to the host (bounded: the oldest entries go first). */
   rememberIp(ip: string, hostId: string): void {
+    this.setIp(ip, { hostId, at: this.now() });
+  }
+
+  /** Records that `ip` was leased to `mac` (a DHCP ACK); resolved to the MAC's host when asked. */
+  rememberLease(ip: string, mac: string): void {
+    this.setIp(ip, { mac: mac.toLowerCase(), at: this.now() });
+  }
+
+  private setIp(ip: string, e: { hostId?: string; mac?: string; at: number }): void {
     this.ipIndex.delete(ip);
-    this.ipIndex.set(ip, { hostId, at: this.now() });
+    this.ipIndex.set(ip, e);
     if (this.ipIndex.size > 65_536) this.ipIndex.delete(this.ipIndex.keys().next().value!);
   }
 

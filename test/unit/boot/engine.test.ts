@@ -273,6 +273,10 @@ describe('host-aware event bus', () => {
     tftp.emit({ host: '198.18.0.99', stage: 'tftp', kind: 'transfer-finish', detail: {} });
     const last = w.events.slice(-3);
     assert.deepEqual(last.map((e) => e.host), [h.id, h.id, '198.18.0.99']);
+    // A DHCP ACK teaches the leased IP (TFTP-only chains such as shim → GRUB never ask for a script).
+    tftp.emit({ host: MAC, stage: 'dhcp', kind: 'ack', detail: { ip: '198.18.0.120' } });
+    tftp.emit({ host: '198.18.0.120', stage: 'tftp', kind: 'transfer-finish', detail: { file: 'vmlinuz' } });
+    assert.equal(w.events.at(-1)!.host, h.id);
     assert.equal(last[0]!.detail['client'], '198.18.0.55');
     assert.equal(last[0]!.detail['bytes'], 123);
     await w.store.close();
