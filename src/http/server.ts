@@ -134,7 +134,7 @@ async function serveFile(req: FastifyRequest, reply: FastifyReply, resolver: Fil
   const rawUrl = req.raw.url ?? '';
   const target = decodeRequestTarget(rawUrl);
   const record = (path: string, size: number | undefined, range: string | undefined): void => {
-    reply.raw.once('close', () => {
+    onClose(reply.raw, () => {
       const client = clientAddress(req);
       events.emit({
         host: client,
@@ -170,7 +170,8 @@ async function serveFile(req: FastifyRequest, reply: FastifyReply, resolver: Fil
     else log.error({ err }, 'BH_HTTP_OPEN: the resolver failed unexpectedly');
     return fixed(reply, status);
   }
-  reply.raw.once('close', () => void file.close());
+  // The client may have gone while the file was being opened: close it then, not never.
+  onClose(reply.raw, () => void file.close());
 
   const size = file.size;
   const lastModified = file.mtime.toUTCString();
@@ -245,6 +246,12 @@ export function fileStream(file: OpenFile, start: number, end: number, chunk: nu
       );
     },
   });
+}
+
+/** Runs `fn` when the response closes (finished or aborted), or now if it already has. */
+function onClose(res: ServerResponse, fn: () => void): void {
+  if (res.closed) fn();
+  else res.once('close', fn);
 }
 
 function fixed(reply: FastifyReply, status: number): FastifyReply {

@@ -195,3 +195,25 @@ test('H15: connections beyond the per-IP cap are closed at once; a freed slot se
   assert.equal((await curl([`http://127.0.0.1:${strictPort}/hello.txt`])).stdout.toString(), 'hello\n');
   for (const s of held) s.destroy();
 });
+
+test('L13: downloads aborted mid-stream release their file descriptors', { timeout: 60_000 }, async () => {
+  const { readdirSync } = await import('node:fs');
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const listener = listenerOf(streamed);
+  assert.ok(listener !== undefined);
+  while (listener.connections > 0) await new Promise((r) => setTimeout(r, 20));
+  const baseline = fds();
+  for (let i = 0; i < 20; i++) {
+    const s = net.connect({ host: '127.0.0.1', port: streamPort });
+    s.on('error', () => {});
+    s.write('GET /images/linux HTTP/1.1\r\nHost: x\r\n\r\n');
+    // Abort some before any byte arrives (while the file is being opened), the rest mid-body.
+    if (i % 2 === 0) s.destroy();
+    else await new Promise<void>((r) => s.once('data', () => (s.destroy(), r())));
+  }
+  while (listener.connections > 0) await new Promise((r) => setTimeout(r, 20));
+  while (fds() > baseline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(fds() <= baseline);
+  const ok = await curl(['-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${streamPort}/images/linux`]);
+  assert.equal(ok.stdout.toString(), '200');
+});
