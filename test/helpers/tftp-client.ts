@@ -15,6 +15,20 @@ export interface GetOptions {
   retries?: number;
   /** Local address to send from. */
   localAddress?: string;
+  /** Network faults injected in the client, for tests on kernels without tc netem. */
+  faults?: Faults;
+}
+
+export interface Faults {
+  /** Probability that a packet (either direction) is lost. */
+  loss: number;
+  /** Probability that a sent packet is sent twice. */
+  duplicate: number;
+  /** Probability that a packet (either direction) is delayed by delayMs, so later ones overtake it. */
+  reorder: number;
+  delayMs: number;
+  /** Seed for the fault generator (default 1). */
+  seed?: number;
 }
 
 export interface GetResult {
@@ -47,11 +61,35 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
   let inWindow = 0;
   let retries = 0;
   let lastAck: Buffer = rrq;
+  const f = o.faults;
+  let rnd = (f?.seed ?? 1) >>> 0 || 1;
+  const rand = (): number => {
+    rnd ^= rnd << 13;
+    rnd >>>= 0;
+    rnd ^= rnd >>> 17;
+    rnd ^= rnd << 5;
+    rnd >>>= 0;
+    return rnd / 2 ** 32;
+  };
+  let closed = false;
+  const rawSend = (buf: Buffer, port: number, address: string): void => {
+    if (closed) return;
+    if (f === undefined) return void sock.send(buf, port, address);
+    if (rand() < f.loss) return;
+    const copies = rand() < f.duplicate ? 2 : 1;
+    const go = (): void => {
+      if (!closed) for (let i = 0; i < copies; i++) sock.send(buf, port, address);
+    };
+    if (rand() < f.reorder) setTimeout(go, f.delayMs);
+    else go();
+  };
   return new Promise<GetResult>((resolve, reject) => {
     let timer: NodeJS.Timeout;
     const finish = (err?: Error): void => {
+      if (closed) return;
+      closed = true;
       clearTimeout(timer);
-      sock.close();
+      setTimeout(() => sock.close(), f === undefined ? 0 : f.delayMs + 5);
       if (err) reject(err);
       else resolve({ data: Buffer.concat(chunks), oack });
     };
@@ -59,16 +97,17 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
       clearTimeout(timer);
       timer = setTimeout(() => {
         if (++retries > maxRetries) return finish(new Error(`timeout fetching ${o.file}`));
-        if (peer === undefined) sock.send(rrq, o.port, o.host);
-        else sock.send(lastAck, peer.port, peer.address);
+        if (peer === undefined) rawSend(rrq, o.port, o.host);
+        else rawSend(lastAck, peer.port, peer.address);
         arm();
       }, timeoutMs);
     };
     const ack = (block: number): void => {
       lastAck = encodeAck(block & 0xffff);
-      sock.send(lastAck, peer!.port, peer!.address);
+      rawSend(lastAck, peer!.port, peer!.address);
     };
-    sock.on('message', (msg, rinfo) => {
+    const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+      if (closed) return;
       if (peer !== undefined && (rinfo.port !== peer.port || rinfo.address !== peer.address)) return;
       const d = decodePacket(msg);
       if (!d.ok) return;
@@ -99,6 +138,9 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
         expected++;
         if (last) return finish();
         arm();
+      } else if (windowsize === 1 && p.block === ((expected - 1) & 0xffff)) {
+        // A repeated block: our ACK was probably lost; ACK it again, as most clients do.
+        rawSend(lastAck, peer.port, peer.address);
       } else if (windowsize > 1) {
         // Out of order within a window: acknowledge the last block received in order (RFC 7440).
         const ahead = (p.block - (expected & 0xffff)) & 0xffff;
@@ -107,10 +149,16 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
           ack(expected - 1);
         }
       }
+    };
+    sock.on('message', (msg, rinfo) => {
+      if (f === undefined) return onMessage(msg, rinfo);
+      if (rand() < f.loss) return;
+      if (rand() < f.reorder) setTimeout(() => onMessage(msg, rinfo), f.delayMs);
+      else onMessage(msg, rinfo);
     });
     sock.on('error', (err) => finish(err));
     const start = (): void => {
-      sock.send(rrq, o.port, o.host);
+      rawSend(rrq, o.port, o.host);
       arm();
     };
     if (o.localAddress !== undefined) sock.bind({ address: o.localAddress, port: 0 }, start);

@@ -162,7 +162,7 @@ describe('hostile TFTP input (SECURITY.md §2.4)', () => {
   test('T12: 18 traversal variants never leave the root', async () => {
     const variants = ['../x', '/etc/passwd', '/../etc/passwd', '//etc//passwd', 'foo/../../', '..\\..\\etc\\passwd', '....//', '%2e%2e%2f', '\xc0\xae\xc0\xae/', '．．／etc/passwd', 'a/'.repeat(60) + '../'.repeat(61) + 'etc/passwd', 'C:\\Windows\\win.ini', '/proc/self/environ', '/dev/zero', '../outside/SENTINEL.txt', 'subdir/../../outside/SENTINEL.txt', '/../../../../etc/shadow', '..'];
     for (const v of variants) {
-      const buf = Buffer.concat([raw('\x00\x01'), Buffer.from(v, /[^\x00-\xff]/.test(v) ? 'utf8' : 'latin1'), raw('\x00octet\x00')]);
+      const buf = Buffer.concat([raw('\x00\x01'), Buffer.from(v, [...v].some((c) => c.charCodeAt(0) > 0xff) ? 'utf8' : 'latin1'), raw('\x00octet\x00')]);
       await expectError(`T12 ${v.slice(0, 30)}`, buf, [1, 2]);
     }
     await canary();
