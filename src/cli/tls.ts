@@ -1,6 +1,6 @@
 // `bootherd tls init`: a lab CA and a server certificate signed by it, for HTTPS boot (iPXE built
 // with TRUST=ca.crt, UEFI HTTP Boot with the CA enrolled). Uses the `openssl` command (Debian
-// package openssl); see docs/decisions/0006-http-serving-and-lab-tls.md for why.
+// package openssl); see docs/decisions/0007-http-serving-and-lab-tls.md for why.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
