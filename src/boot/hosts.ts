@@ -182,6 +182,13 @@ export class HostDirectory {
 
   /** Finds the one host record of a machine, creating it when asked; serialized in this process. */
   identify(s: Sighting): Promise<Host | undefined> {
+    // Fast path: the snapshot already holds everything this sighting could teach (every DHCP
+    // packet of a known machine would otherwise cost a store round trip).
+    const known = s.mac === undefined ? undefined : this.byMac(s.mac);
+    if (known !== undefined && (s.uuid === undefined || known.uuid === s.uuid) && (s.arch === undefined || known.arch !== null) && !(s.promoteToPending === true && known.state === 'new')) {
+      if (s.ip !== undefined) this.rememberIp(s.ip, known.id);
+      return Promise.resolve(known);
+    }
     const run = this.queue.then(() => this.identifyNow(s));
     this.queue = run.catch(() => undefined);
     return run;
