@@ -136,6 +136,7 @@ export class BootEngine {
     const ip = facts.ciaddr !== '0.0.0.0' ? facts.ciaddr : undefined;
     if (netboot) void this.sight(this.sightingFor(facts.mac, facts.uuid, ip, arch));
     if (host === undefined || host.state === 'new') return undefined;
+    if (host.state === 'disabled') return { id: host.id, ignore: true };
     const p = this.planFor(host, arch, facts.mac, facts.uuid);
     const group = this.directory.groupName(host);
     return {

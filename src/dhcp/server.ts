@@ -50,6 +50,8 @@ export interface HostBootInfo {
   hostname?: string;
   /** Extra DHCP options for this host, already encoded. */
   options?: ReadonlyMap<number, Uint8Array>;
+  /** The inventory says not to answer this host at all (a disabled host): ignored, logged and counted. */
+  ignore?: boolean;
 }
 
 export type LookupHost = (facts: ClientFacts) => HostBootInfo | undefined;
@@ -316,6 +318,10 @@ export class DhcpServer {
 
   /** Access control; undefined when the client is to be ignored (already counted). */
   private admit(x: Exchange, host: HostView): 'answer' | 'register' | undefined {
+    if (host.inventory?.ignore === true) {
+      this.ignore(x, 'host_disabled');
+      return undefined;
+    }
     const policy = x.subnet?.unknownClients ?? this.cfg.unknownClients;
     const d = decideAccess(this.cfg.access, x.facts.mac, host.known, policy);
     if (d.action === 'ignore') {

@@ -114,6 +114,11 @@ describe('HTTP: per-host iPXE script', () => {
     await w.engine.directory.refresh();
     assert.match((await script(w, `mac=${MAC}`)).body, /^exit 0$/m);
     assert.match((await script(w, 'mac=52:54:00:00:00:02')).body, /^exit 0$/m);
+    // At the DHCP stage a disabled host is not answered at all; a local one still is (its plan exits).
+    const disabled = w.engine.lookupHost({ mac: '52:54:00:00:00:02', uuid: undefined, arches: [0], vendorClass: 'PXEClient:Arch:00000:UNDI:002001', userClasses: [], ciaddr: '0.0.0.0' } as never);
+    assert.equal(disabled?.ignore, true);
+    const local = w.engine.lookupHost({ mac: MAC, uuid: undefined, arches: [0], vendorClass: 'PXEClient:Arch:00000:UNDI:002001', userClasses: [], ciaddr: '0.0.0.0' } as never);
+    assert.notEqual(local?.ignore, true);
   });
 
   it('hostile query values cannot reach the script, and the host is then found by its IP', async () => {

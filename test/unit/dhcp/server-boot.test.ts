@@ -129,6 +129,14 @@ test('host overrides: reservation boot file and group, and the lookupHost hook',
   assert.equal(stringOption(inv.p.options.get(OPT.HOST_NAME)), 'inv12');
 });
 
+test('a host the inventory marks to ignore (disabled) gets no answer, and is logged and counted', async () => {
+  const h = await harness(fullConfig(), { lookupHost: (f) => (f.mac === '52:54:00:bb:00:13' ? { id: 'h13', ignore: true } : undefined) });
+  assert.deepEqual(await h.send(request({ type: 1, mac: '52:54:00:bb:00:13', options: clients.ipxeBios() })), []);
+  assert.equal(h.server.counters()['ignored.host_disabled'], 1);
+  assert.deepEqual(h.events.map((e) => [e.kind, e.detail.reason]), [['ignored', 'host_disabled']]);
+  assert.equal((await h.one(request({ type: 1, mac: '52:54:00:bb:00:14', options: clients.ipxeBios() }))).type, 2, 'other hosts are still answered');
+});
+
 test('access control: deny by MAC and OUI, allow lists, unknown-client policy ignore and register', async () => {
   const h = await harness(fullConfig({ access: { deny_macs: ['52:54:00:bb:00:66'], deny_ouis: ['de:ad:be'] } }));
   assert.deepEqual(await h.send(request({ type: 1, mac: '52:54:00:bb:00:66' })), []);
