@@ -10,6 +10,8 @@ import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigSchema } from './schema.ts';
 import { dhcpUnknownClients } from '../boot/config.ts';
+import { compileDhcpConfig, DhcpConfigError } from '../dhcp/compile.ts';
+import type { DhcpConfig } from '../dhcp/config.ts';
 import type { Config } from './schema.ts';
 
 export interface ConfigProblem {
@@ -127,6 +129,7 @@ export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
 
   applyDefaults(ConfigSchema, raw);
   validate(raw, loc, problems);
+  if (problems.length === 0) checkDhcpSemantics(raw, loc, problems);
   if (problems.length > 0) throw new ConfigError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
 
   const config = raw as unknown as Config;
@@ -269,6 +272,32 @@ function validate(raw: Json, loc: Located, problems: ConfigProblem[]): void {
     }
     names.add(iface.name);
   });
+}
+
+/**
+ * What the schema cannot say about the dhcp section (pools inside their subnet, reservations not
+ * shared, no overlapping subnets, known groups, options the server owns): the DHCP server's own
+ * config compiler decides, and its first complaint becomes a problem at the right file:line.
+ */
+function checkDhcpSemantics(raw: Json, loc: Located, problems: ConfigProblem[]): void {
+  const dhcp = raw['dhcp'] as DhcpConfig;
+  try {
+    compileDhcpConfig({ ...dhcp, interfaces: [] });
+  } catch (err) {
+    if (!(err instanceof DhcpConfigError)) throw err;
+    // Messages read "dhcp.subnets[0] (198.18.0.0/24).pools[1]: what is wrong; what to do".
+    const m = /^(\S+?)(?: \([^)]*\))?(\S*): (.*)$/s.exec(err.message);
+    const key = m === null ? 'dhcp' : `${m[1] ?? ''}${m[2] ?? ''}`;
+    const text = m?.[3] ?? err.message;
+    const cut = text.lastIndexOf('; ');
+    const parts = key.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean);
+    problems.push({
+      ...where(parts, loc),
+      key,
+      message: cut < 0 ? text : text.slice(0, cut),
+      fix: cut < 0 ? 'see docs/configuration.md (dhcp)' : text.slice(cut + 2),
+    });
+  }
 }
 
 function dotted(parts: string[]): string {

@@ -62,7 +62,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
         const creds = dropPrivileges(user.name);
         log.info({ uid: creds.uid, gid: creds.gid, groups: creds.groups }, `dropped privileges to user ${user.name}`);
       } else if (process.getuid?.() !== user.uid) {
-        throw new CliError('BH_NOT_ROOT', `cannot switch to user "${user.name}": bootherd is not running as root`, 'start bootherd as root to use "user:", or remove "user:"', 1);
+        throw new CliError('BH_NOT_ROOT', `cannot switch to user "${user.name}": bootherd is not running as root`, 'start bootherd as root to use "user:", or remove "user:" and run it as that user with CAP_NET_BIND_SERVICE', 1);
       }
     } else if (process.getuid?.() === 0) {
       log.warn('running as root because the config says "user: root"; every request is handled with full privileges');
@@ -176,7 +176,7 @@ function targetUser(configured: string | undefined, log: Logger): UserInfo | und
       /* try the next */
     }
   }
-  throw new CliError('BH_USER_UNKNOWN', 'no "user:" configured and neither user "bootherd" nor "nobody" exists', 'create a system user (useradd --system bootherd) or set "user:" in the config', 1);
+  throw new CliError('BH_USER_NO_DEFAULT', 'no "user:" configured and neither user "bootherd" nor "nobody" exists', 'create a system user (useradd --system bootherd) or set "user:" in the config', 1);
 }
 
 /**

@@ -126,3 +126,13 @@ test('every scalar key has a distinct environment variable', () => {
   assert.equal(new Set(names).size, names.length);
   assert.ok(names.includes('BOOTHERD_DATABASE_URL'));
 });
+
+test('dhcp rules the schema cannot express are checked too, at the right line', () => {
+  const p = file('pool.yaml', 'dhcp:\n  subnets:\n    - subnet: 198.18.0.0/24\n      pools:\n        - start: 198.18.1.10\n          end: 198.18.1.20\n');
+  const [pr, ...rest] = problems(() => loadConfig({ file: p, env: {} }));
+  assert.equal(rest.length, 0);
+  assert.equal(pr?.key, 'dhcp.subnets[0].pools[0]');
+  assert.equal(pr?.line, 5);
+  assert.match(pr?.message ?? '', /outside 198\.18\.0\.0\/24/);
+  assert.match(pr?.fix ?? '', /move the pool into the subnet/);
+});
