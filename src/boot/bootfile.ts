@@ -108,6 +108,57 @@ export function clientArch(facts: BootFacts): number | undefined {
   return m === null ? undefined : Number(m[1]);
 }
 
+/**
+ * Loaders that are not iPXE and do no DHCP of their own (pxelinux, GRUB, shim): they reuse the
+ * packets the firmware cached, so handing one to a client that already runs iPXE cannot start a
+ * chainload loop. Decided by the file's base name in the boot namespace; anything else (undionly.kpxe,
+ * snponly.efi, ipxe.efi, a custom build, a URL) may be iPXE.
+ */
+export function isNonIpxeLoader(file: string): boolean {
+  if (isUrl(file)) return false;
+  const base = file.replace(/^.*\//, '');
+  return /^(?:l?pxelinux\.0|(?:shim|grub)[a-z0-9]*\.efi)$/i.test(base);
+}
+
+type Choice = { ok: true; file: string; why: string } | { ok: false; decision: BootDecision };
+
+/** The first loader for a firmware client: host, group, per-arch config, the chain's default. */
+function chooseLoader(info: ArchInfo | undefined, code: number | undefined, vc: string, ctx: BootContext, echo: 'PXEClient' | 'HTTPClient' | undefined, arch: BootDecision['arch']): Choice {
+  const siaddr = ctx.tftpServer;
+  if (ctx.registrationOnly !== true && ctx.host?.bootfile !== undefined) return { ok: true, file: ctx.host.bootfile, why: `boot file from ${ctx.host.source}` };
+  if (ctx.registrationOnly !== true && info !== undefined && ctx.group?.bootfiles?.[info.key] !== undefined) return { ok: true, file: ctx.group.bootfiles[info.key]!, why: `boot file of group ${ctx.group.name} for ${info.key}` };
+  if (info !== undefined && ctx.defaults.bootfiles?.[info.key] !== undefined) return { ok: true, file: ctx.defaults.bootfiles[info.key]!, why: `configured boot file for ${info.key}` };
+  const dl = info === undefined ? undefined : defaultLoader(info, ctx);
+  if (info !== undefined && dl !== undefined) {
+    let why = `default ${dl.chain} loader for arch ${info.code} (${info.name})`;
+    if (!DEBIAN_LOADERS.has(dl.file)) why += `: ${dl.file} is not shipped by Debian's ipxe package; put it in the assets directory or set dhcp.boot.bootfiles.${info.key}`;
+    if (ctx.registrationOnly === true) why += dl.chain === 'ipxe' ? '; unknown host: the registration script follows in iPXE' : `; unknown host: the ${dl.chain} config asks again until it is approved`;
+    return { ok: true, file: dl.file, why };
+  }
+  if (code === undefined) {
+    return { ok: false, decision: { action: 'none', siaddr, stage: 'firmware', why: `${vc.split(':')[0]} without a usable architecture (option 93); no boot file`, ...(echo ? { vendorClass: echo } : {}) } };
+  }
+  const key = info?.key ?? String(code);
+  return {
+    ok: false,
+    decision: {
+      action: 'none',
+      siaddr,
+      stage: 'firmware',
+      why: `no default loader for arch ${code}${info ? ` (${info.name})` : ' (not in the IANA registry)'}; set dhcp.boot.bootfiles.${key}`,
+      ...(echo ? { vendorClass: echo } : {}),
+      ...(arch ? { arch } : {}),
+    },
+  };
+}
+
+/**
+ * The boot file or URL for this client. One rule keeps iPXE out of a chainload loop: a client that
+ * already runs iPXE (user class iPXE) gets the HTTP script URL whenever its chain's first loader
+ * may be iPXE; when the chain starts with a loader that is not iPXE (pxelinux.0, GRUB, shim), it
+ * gets that loader like any firmware client (QEMU's BIOS PXE ROM is iPXE, and pxelinux does no
+ * DHCP of its own, so there is no loop).
+ */
 export function decideBoot(facts: BootFacts, ctx: BootContext): BootDecision {
   const vc = facts.vendorClass ?? '';
   const pxe = vc.startsWith('PXEClient');
@@ -119,8 +170,19 @@ export function decideBoot(facts: BootFacts, ctx: BootContext): BootDecision {
   const siaddr = ctx.tftpServer;
   const echo: 'PXEClient' | 'HTTPClient' | undefined = httpClient ? 'HTTPClient' : pxe ? 'PXEClient' : undefined;
 
-  // Already in iPXE: hand out the script URL, never an iPXE binary again (no chainload loop).
+  if (!pxe && !httpClient && !ipxe) {
+    return { action: 'none', siaddr, stage: 'firmware', why: 'not a network-boot client (no PXEClient/HTTPClient vendor class, no iPXE user class)', ...(arch ? { arch } : {}) };
+  }
+
+  const http = httpClient || info?.http === true;
+  const choice = chooseLoader(info, code, vc, ctx, echo, arch);
+
   if (ipxe) {
+    // The chain starts with a loader that is not iPXE: iPXE (a ROM) loads it over TFTP; no loop.
+    if (choice.ok && !http && isNonIpxeLoader(choice.file)) {
+      return { action: 'boot', file: choice.file, transport: 'tftp', siaddr, vendorClass: 'PXEClient', stage: 'ipxe', why: `iPXE client on the ${choiceChain(choice.file)} chain: ${choice.why} (not iPXE, so no chainload loop)`, ...(arch ? { arch } : {}) };
+    }
+    // Already in iPXE: hand out the script URL, never an iPXE binary again (no chainload loop).
     let script: string;
     let why: string;
     if (ctx.registrationOnly === true) {
@@ -139,44 +201,15 @@ export function decideBoot(facts: BootFacts, ctx: BootContext): BootDecision {
     return { action: 'boot', file: toUrl(ctx.httpBase, script), transport: 'http', siaddr, stage: 'ipxe', why, ...(echo ? { vendorClass: echo } : {}), ...(arch ? { arch } : {}) };
   }
 
-  if (!pxe && !httpClient) {
-    return { action: 'none', siaddr, stage: 'firmware', why: 'not a network-boot client (no PXEClient/HTTPClient vendor class, no iPXE user class)', ...(arch ? { arch } : {}) };
-  }
-
-  const http = httpClient || info?.http === true;
-  let file: string;
-  let why: string;
-  if (ctx.registrationOnly !== true && ctx.host?.bootfile !== undefined) {
-    file = ctx.host.bootfile;
-    why = `boot file from ${ctx.host.source}`;
-  } else if (ctx.registrationOnly !== true && info !== undefined && ctx.group?.bootfiles?.[info.key] !== undefined) {
-    file = ctx.group.bootfiles[info.key]!;
-    why = `boot file of group ${ctx.group.name} for ${info.key}`;
-  } else if (info !== undefined && ctx.defaults.bootfiles?.[info.key] !== undefined) {
-    file = ctx.defaults.bootfiles[info.key]!;
-    why = `configured boot file for ${info.key}`;
-  } else if (info !== undefined && defaultLoader(info, ctx) !== undefined) {
-    const dl = defaultLoader(info, ctx)!;
-    file = dl.file;
-    why = `default ${dl.chain} loader for arch ${info.code} (${info.name})`;
-    if (!DEBIAN_LOADERS.has(file)) why += `: ${file} is not shipped by Debian's ipxe package; put it in the assets directory or set dhcp.boot.bootfiles.${info.key}`;
-    if (ctx.registrationOnly === true) why += '; unknown host: the registration script follows in iPXE';
-  } else if (code === undefined) {
-    return { action: 'none', siaddr, stage: 'firmware', why: `${vc.split(':')[0]} without a usable architecture (option 93); no boot file`, ...(echo ? { vendorClass: echo } : {}) };
-  } else {
-    const key = info?.key ?? String(code);
-    return {
-      action: 'none',
-      siaddr,
-      stage: 'firmware',
-      why: `no default loader for arch ${code}${info ? ` (${info.name})` : ' (not in the IANA registry)'}; set dhcp.boot.bootfiles.${key}`,
-      ...(echo ? { vendorClass: echo } : {}),
-      ...(arch ? { arch } : {}),
-    };
-  }
-
+  if (!choice.ok) return choice.decision;
+  const { file, why } = choice;
   if (http) {
     return { action: 'boot', file: toUrl(ctx.httpBase, file), transport: 'http', siaddr, vendorClass: 'HTTPClient', stage: 'firmware', why: `HTTP Boot: ${why}`, ...(arch ? { arch } : {}) };
   }
   return { action: 'boot', file, transport: isUrl(file) ? 'http' : 'tftp', siaddr, vendorClass: 'PXEClient', stage: 'firmware', why, ...(arch ? { arch } : {}) };
+}
+
+function choiceChain(file: string): string {
+  const base = file.replace(/^.*\//, '').toLowerCase();
+  return base.includes('pxelinux') ? 'pxelinux' : base.startsWith('shim') ? 'shim' : 'grub';
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decideBoot, clientArch, DEBIAN_LOADERS } from '../../../src/boot/bootfile.ts';
+import { decideBoot, clientArch, isNonIpxeLoader } from '../../../src/boot/bootfile.ts';
 import type { BootContext, BootFacts } from '../../../src/boot/bootfile.ts';
 import { ARCHES, archInfo } from '../../../src/boot/arch.ts';
 
@@ -67,11 +67,13 @@ test('overrides: host over group over per-arch config over default; URLs kept, p
   const grouped = { ...base, group: { name: 'workers', bootfiles: { 'uefi-x64': 'grubx64.efi' }, ipxeScript: 'workers.ipxe' } };
   assert.equal(decideBoot(pxe(7), grouped).file, 'grubx64.efi');
   assert.equal(decideBoot(pxe(0), grouped).file, 'undionly.kpxe', 'group has no bios entry: default');
-  assert.equal(decideBoot(pxe(7, { userClasses: ['iPXE'] }), grouped).file, 'http://198.18.0.1:8080/workers.ipxe');
+  // The group's BIOS loader is iPXE (the default), so iPXE gets the group's script there.
+  assert.equal(decideBoot(pxe(0, { userClasses: ['iPXE'] }), grouped).file, 'http://198.18.0.1:8080/workers.ipxe');
   const hosted = { ...grouped, host: { bootfile: 'shimx64.efi', ipxeScript: 'https://boot.example.test/h/1.ipxe', source: 'inventory' } };
   assert.equal(decideBoot(pxe(7), hosted).file, 'shimx64.efi');
   assert.match(decideBoot(pxe(7), hosted).why, /inventory/);
-  assert.equal(decideBoot(pxe(7, { userClasses: ['iPXE'] }), hosted).file, 'https://boot.example.test/h/1.ipxe');
+  const hostedIpxe = { ...grouped, host: { bootfile: 'snponly.efi', ipxeScript: 'https://boot.example.test/h/1.ipxe', source: 'inventory' } };
+  assert.equal(decideBoot(pxe(7, { userClasses: ['iPXE'] }), hostedIpxe).file, 'https://boot.example.test/h/1.ipxe');
 });
 
 test('registration boot: unknown clients get the registration script in iPXE, and iPXE itself before that', () => {
@@ -116,12 +118,18 @@ test('property: any facts give a decision; a boot decision has a file, and iPXE 
       fc.array(fc.integer({ min: 0, max: 65535 }), { maxLength: 3 }),
       fc.oneof(fc.constant(undefined), fc.string(), fc.constantFrom('PXEClient:Arch:00007', 'HTTPClient:Arch:00016', 'PXEClient')),
       fc.array(fc.oneof(fc.string(), fc.constant('iPXE')), { maxLength: 3 }),
-      (arches, vendorClass, userClasses) => {
-        const d = decideBoot({ arches, vendorClass, userClasses }, ctx());
+      fc.record({ bios: fc.constantFrom('ipxe' as const, 'pxelinux' as const), uefi: fc.constantFrom('ipxe' as const, 'grub' as const) }),
+      fc.constantFrom(undefined, 'undionly.kpxe', 'snponly.efi', 'pxelinux.0', 'grubx64.efi', 'shimx64.efi', 'custom/loader.bin', 'http://198.18.0.9/x.efi'),
+      (arches, vendorClass, userClasses, chains, hostFile) => {
+        const d = decideBoot({ arches, vendorClass, userClasses }, ctx({ chains, ...(hostFile !== undefined ? { host: { bootfile: hostFile, source: 'inventory' } } : {}) }));
         if (d.action === 'boot') assert.ok(d.file !== undefined && d.file.length > 0);
         if (userClasses.includes('iPXE')) {
+          // Already in iPXE: never a file that may be iPXE (no chainload loop), only the script or a non-iPXE loader.
           assert.equal(d.stage, 'ipxe');
-          assert.ok(!DEBIAN_LOADERS.has(d.file!.split('/').pop()!));
+          const base = d.file!.split('/').pop()!;
+          if (d.transport === 'http') assert.ok(d.file!.startsWith('http://198.18.0.1:8080/boot.ipxe'), d.file);
+          else assert.ok(['pxelinux.0', 'grubx64.efi', 'grubaa64.efi', 'grubia32.efi', 'shimx64.efi'].includes(base), d.file);
+          assert.ok(!['undionly.kpxe', 'snponly.efi', 'ipxe.efi', 'loader.bin', 'x.efi'].includes(base), d.file);
         }
         assert.ok(d.why.length > 0);
       },
@@ -137,7 +145,40 @@ test('loader chains: bios_loader pxelinux and uefi_loader grub change the firmwa
   assert.equal(decideBoot(pxe(7), chained).file, 'grubx64.efi');
   assert.equal(decideBoot(pxe(11), chained).file, 'grubaa64.efi');
   assert.equal(decideBoot(httpc(16), chained).file, 'http://198.18.0.1:8080/ipxe.efi');
-  assert.match(decideBoot(pxe(7, { userClasses: ['iPXE'] }), chained).file!, /boot\.ipxe/);
   // An explicit per-arch setting still wins over the chain.
   assert.equal(decideBoot(pxe(7), { ...chained, defaults: { bootfiles: { 'uefi-x64': 'shimx64.efi' }, ipxeScript: 'b' } }).file, 'shimx64.efi');
+});
+
+test('a client already running iPXE (an iPXE NIC ROM) gets the chain\'s first loader when it is not iPXE, else the script', () => {
+  const ipxeRom = (arch: number) => pxe(arch, { userClasses: ['iPXE'] });
+  // bios_loader pxelinux: QEMU's BIOS PXE ROM is iPXE; pxelinux does no DHCP, so no loop.
+  const classic = ctx({ chains: { bios: 'pxelinux', uefi: 'grub' } });
+  for (const [arch, file] of [[0, 'pxelinux.0'], [7, 'grubx64.efi']] as const) {
+    const d = decideBoot(ipxeRom(arch), classic);
+    assert.equal(d.file, file);
+    assert.equal(d.transport, 'tftp');
+    assert.equal(d.siaddr, '198.18.0.1');
+    assert.match(d.why, /not iPXE/);
+  }
+  // A host whose plan starts pxelinux (the boot engine's bootfile) gets it under the iPXE default too.
+  assert.equal(decideBoot(ipxeRom(0), ctx({ host: { bootfile: 'pxelinux.0', source: 'inventory' } })).file, 'pxelinux.0');
+  assert.equal(decideBoot(ipxeRom(7), ctx({ host: { bootfile: 'unsigned/shimx64.efi', source: 'reservation' } })).file, 'unsigned/shimx64.efi');
+  // The loop rule: a chain whose first loader is (or may be) iPXE gives iPXE the script.
+  for (const c of [ctx(), ctx({ chains: { bios: 'ipxe', uefi: 'ipxe' } }), ctx({ host: { bootfile: 'undionly.kpxe', source: 'inventory' } }), ctx({ host: { bootfile: 'my/own-build.bin', source: 'inventory' } }), ctx({ host: { bootfile: 'http://198.18.0.9/grubx64.efi', source: 'inventory' } })]) {
+    const d = decideBoot(ipxeRom(0), c);
+    assert.equal(d.transport, 'http');
+    assert.match(d.file!, /^http:\/\/198\.18\.0\.1:8080\/boot\.ipxe\?/);
+  }
+  // HTTP Boot always starts iPXE; iPXE there gets the script.
+  assert.match(decideBoot({ arches: [16], vendorClass: 'HTTPClient:Arch:00016:UNDI:003000', userClasses: ['iPXE'] }, classic).file!, /boot\.ipxe/);
+  // Registration: on the pxelinux chain the ROM loads pxelinux (its config waits for approval); on iPXE the registration script.
+  const reg = decideBoot(ipxeRom(0), { ...classic, registrationOnly: true });
+  assert.equal(reg.file, 'pxelinux.0');
+  assert.match(reg.why, /asks again until it is approved/);
+  assert.match(decideBoot(ipxeRom(0), ctx({ registrationOnly: true })).file!, /register\.ipxe/);
+});
+
+test('isNonIpxeLoader: pxelinux, GRUB and shim by base name; iPXE builds, unknown files and URLs are not trusted', () => {
+  for (const f of ['pxelinux.0', 'lpxelinux.0', 'grubx64.efi', 'grubaa64.efi', 'shimx64.efi', 'unsigned/shimx64.efi', 'boot/GRUBX64.EFI']) assert.equal(isNonIpxeLoader(f), true, f);
+  for (const f of ['undionly.kpxe', 'snponly.efi', 'ipxe.efi', 'ipxe-arm64.efi', 'custom.efi', 'pxelinux.0.bak', 'http://x/pxelinux.0', '']) assert.equal(isNonIpxeLoader(f), false, f);
 });

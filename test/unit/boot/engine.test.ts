@@ -18,7 +18,7 @@ import { BootEngine, hostAwareBus, planSettings } from '../../../src/boot/engine
 import { registerBootRoutes } from '../../../src/boot/http-routes.ts';
 import { DEFAULT_BOOT_CONFIG } from '../../../src/boot/config.ts';
 import type { BootConfig } from '../../../src/boot/config.ts';
-import { clients, config, harness, meta4011, request } from '../dhcp/helpers.ts';
+import { clients, config, fullConfig, harness, meta4011, request } from '../dhcp/helpers.ts';
 import { createHttpApp } from '../../../src/http/server.ts';
 import { FileResolver } from '../../../src/files/resolver.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -254,16 +254,28 @@ describe('DHCP: lookupHost inside the DHCP server', () => {
     await w.store.close();
   });
 
-  it('BIOS hosts on the pxelinux chain get pxelinux.0; iPXE clients always get the script URL (no loop)', async () => {
+  it('BIOS hosts on the pxelinux chain get pxelinux.0, also from an iPXE ROM (pxelinux does no DHCP: no loop); on the iPXE chain iPXE gets the script URL', async () => {
     const w = await world({ bios_loader: 'pxelinux' });
     await activeHost(w);
     const h = await harness(config({ mode: 'proxy' }), { lookupHost: w.engine.lookupHost });
     const bios = [...clients.ipxeBios()].filter(([c]) => c !== 77);
     const ack = await h.one(request({ type: 3, mac: MAC, ciaddr: '198.18.0.100', options: bios }), meta4011('198.18.0.100', 68));
     assert.equal(ack.p.file, 'pxelinux.0');
-    const ipxe = await h.one(request({ type: 3, mac: MAC, ciaddr: '198.18.0.100', options: clients.ipxeBios() }), meta4011('198.18.0.100', 68));
+    const rom = await h.one(request({ type: 3, mac: MAC, ciaddr: '198.18.0.100', options: clients.ipxeBios() }), meta4011('198.18.0.100', 68));
+    assert.equal(rom.p.file, 'pxelinux.0');
+    // The same iPXE ROM in full mode, as QEMU's SeaBIOS sends it.
+    const full = await harness(fullConfig(), { lookupHost: w.engine.lookupHost });
+    const offer = await full.one(request({ type: 1, mac: MAC, options: clients.ipxeBios() }));
+    assert.equal(offer.p.file, 'pxelinux.0');
+    assert.equal(offer.p.siaddr, '198.18.0.1');
+    // On the iPXE chain, the no-loop rule: iPXE gets the per-host script URL.
+    const w2 = await world();
+    await activeHost(w2);
+    const h2 = await harness(config({ mode: 'proxy' }), { lookupHost: w2.engine.lookupHost });
+    const ipxe = await h2.one(request({ type: 3, mac: MAC, ciaddr: '198.18.0.100', options: clients.ipxeBios() }), meta4011('198.18.0.100', 68));
     assert.match(ipxe.p.file, /^http:\/\/198\.18\.0\.1:8080\/boot\.ipxe\?mac=/);
     await w.store.close();
+    await w2.store.close();
   });
 });
 
