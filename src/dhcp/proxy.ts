@@ -31,8 +31,12 @@ export function echoUuid(req: DhcpPacket, into: Map<number, Uint8Array>): void {
 
 /**
  * The port-67 proxy offer: yiaddr 0.0.0.0, options 53, 54, 60 (echoed class) and 97, siaddr.
- * PXE clients get option 43 pointing them at our boot server on 4011; HTTP Boot clients get the
- * URL directly (there is no 4011 step for them). Undefined when there is nothing to boot.
+ * - PXE firmware (EDK2) gets option 43 pointing it at our boot server on 4011, and no file.
+ * - A client already running iPXE (user class iPXE) gets option 43 and the boot file too (`file`
+ *   and 67, normally the HTTP script URL): iPXE EFI has no PXE menu support and never asks 4011,
+ *   it boots the file of the proxy offer; the BIOS iPXE ROM still follows 43 to 4011 as before.
+ * - HTTP Boot clients get `HTTPClient` and the URL (there is no 4011 step for them).
+ * Undefined when there is nothing to boot.
  */
 export function buildProxyOffer(req: DhcpPacket, decision: BootDecision, serverId: string): DhcpPacket | undefined {
   if (decision.action !== 'boot' || decision.file === undefined) return undefined;
@@ -61,6 +65,10 @@ export function buildProxyOffer(req: DhcpPacket, decision: BootDecision, serverI
       ]),
     ),
   );
+  if (decision.stage === 'ipxe') {
+    o.set(OPT.BOOTFILE_NAME, encodeString(decision.file));
+    r.file = decision.file;
+  }
   return r;
 }
 
