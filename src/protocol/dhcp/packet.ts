@@ -387,3 +387,28 @@ export function newReply(request: DhcpPacket): DhcpPacket {
     duplicateOptions: [],
   };
 }
+
+/**
+ * The DHCP message type (option 53) of a datagram, read without decoding it: a scan of the main
+ * option area only (no overload, no concatenation). For triage before the full decode, e.g. which
+ * queued requests to handle first under load; undefined when the datagram has no readable option
+ * 53 there. decodeDhcp remains the authority on whether the packet is acceptable.
+ */
+export function peekMessageType(b: Uint8Array): number | undefined {
+  const n = b.length;
+  if (n < HEADER_LEN + 3 || b[236] !== MAGIC[0] || b[237] !== MAGIC[1] || b[238] !== MAGIC[2] || b[239] !== MAGIC[3]) return undefined;
+  let i = HEADER_LEN;
+  while (i < n) {
+    const code = b[i] as number;
+    if (code === OPT_PAD) {
+      i++;
+      continue;
+    }
+    if (code === OPT_END || i + 1 >= n) return undefined;
+    const len = b[i + 1] as number;
+    if (i + 2 + len > n) return undefined;
+    if (code === 53) return len === 1 ? (b[i + 2] as number) : undefined;
+    i += 2 + len;
+  }
+  return undefined;
+}
