@@ -87,11 +87,8 @@ function tokenOf(n: number): RegExp {
   return new RegExp(`\\bbh_token=${tokens.get(n)}\\b`);
 }
 
-// todo: QEMU's BIOS PXE ROM (Debian's ipxe-qemu; Debian ships no other) is iPXE and sends user
-// class iPXE, and bootherd gives every iPXE client the HTTP script, so under bios_loader: pxelinux
-// the host boots over HTTP and pxelinux.0 is never fetched. Measured here; the fix belongs in
-// src/boot (an iPXE client under the pxelinux chain can only be a ROM: give it pxelinux.0).
-test('1. BIOS: DHCP → pxelinux over TFTP → kernel + initrd (boot.bios_loader: pxelinux)', { skip, todo: root ? 'bootherd hands the iPXE ROM the HTTP script instead of pxelinux.0 (see comment)' : false }, async () => {
+// QEMU's BIOS PXE ROM is iPXE (user class iPXE): on the pxelinux chain it must still get pxelinux.0.
+test('1. BIOS: DHCP → pxelinux over TFTP → kernel + initrd (boot.bios_loader: pxelinux)', { skip }, async () => {
   await using(CLASSIC);
   const run = await boot(lab, { name: 'bootherd-bios-pxelinux', firmware: 'bios', mac: hostMac(1) });
   await expectOrKeep(run, logs(), () => {

@@ -93,17 +93,12 @@ test('7/2. ProxyDHCP beside dnsmasq: BIOS iPXE → per-host HTTP script → kern
   await proxyBoot(2, 'proxy-bios-ipxe-http', 'bios', hosts.biosIpxe);
 });
 
-// todo (7/4, 7/5): iPXE EFI (snponly.efi, ipxe.efi; user class iPXE, arch 7) gets from bootherd a
-// proxy offer with option 43 boot-server discovery and no file; unlike the BIOS build it never asks
-// port 4011, so it has an address and nothing to boot ("No more network devices"). Seen in the
-// captures; the fix belongs in src/dhcp/proxy.ts: give iPXE clients the script URL in the port-67
+// iPXE EFI (snponly.efi, ipxe.efi) never asks port 4011: its boot file must be in the port-67
 // proxy offer itself.
-const IPXE_EFI_PROXY = root ? 'bootherd\'s proxy offer to iPXE EFI has no boot file (see comment)' : false;
-
-test('7/4. ProxyDHCP beside dnsmasq: UEFI PXE → snponly.efi → iPXE → per-host HTTP script', { skip, todo: IPXE_EFI_PROXY }, async () => {
+test('7/4. ProxyDHCP beside dnsmasq: UEFI PXE → snponly.efi → iPXE → per-host HTTP script', { skip }, async () => {
   await proxyBoot(4, 'proxy-uefi-snponly', 'uefi', hosts.snponly);
 });
 
-test('7/5. ProxyDHCP beside dnsmasq: UEFI HTTP Boot → ipxe.efi by URL → per-host HTTP script', { skip, todo: IPXE_EFI_PROXY }, async () => {
+test('7/5. ProxyDHCP beside dnsmasq: UEFI HTTP Boot → ipxe.efi by URL → per-host HTTP script', { skip }, async () => {
   await proxyBoot(5, 'proxy-uefi-httpboot', 'uefi-http', hosts.httpBoot);
 });

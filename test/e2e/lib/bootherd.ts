@@ -90,7 +90,17 @@ export class BootherdServer {
     const n = nobody();
     chownTree(join(s.dir, 'state'), n.uid, n.gid);
     this.daemon = new Daemon(['serve', '--config', this.config], { lab: this.lab.net, ns: this.lab.ns });
-    const ready = await this.daemon.ready();
+    const daemon = this.daemon;
+    let timer: NodeJS.Timeout | undefined;
+    const ready = await Promise.race([
+      daemon.ready(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          void daemon.stop('SIGKILL');
+          reject(new Error(`BH_E2E_BOOTHERD_READY: bootherd serve was not ready within 60 s; log: ${daemon.lines.map((l) => l.msg).join(' | ')}; stderr: ${daemon.stderr.join('')}`));
+        }, 60_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
     const services = (ready['services'] ?? {}) as Record<string, unknown>;
     const missing = ['dhcp', 'tftp', 'http'].filter((k) => services[k] === undefined);
     if (missing.length > 0) throw new Error(`BH_E2E_BOOTHERD_SERVICES: bootherd serve did not start ${missing.join(', ')} (ready line: ${JSON.stringify(ready)})`);
