@@ -23,6 +23,11 @@ import type { BootDecision } from '../boot/bootfile.ts';
 /** The PXE boot-server type bootherd announces (0x8000+ are vendor types; dnsmasq uses the same). */
 export const BOOT_SERVER_TYPE = 0x8000;
 
+/** 43.6 bits 0 and 1: no broadcast and no multicast discovery; ask the servers of 43.8 (us) on 4011. */
+export const DISCOVERY_USE_SERVER_LIST = 0b0011;
+/** 43.6 bit 3 (PXE 2.1): the offer carries the boot file; download it without menu or discovery. */
+export const DISCOVERY_BOOT_FILE_IN_OFFER = 0b1000;
+
 /** Echo option 97 only when it is well-formed (D26: never act on a malformed UUID). */
 export function echoUuid(req: DhcpPacket, into: Map<number, Uint8Array>): void {
   const raw = req.options.get(OPT.CLIENT_UUID);
@@ -32,9 +37,11 @@ export function echoUuid(req: DhcpPacket, into: Map<number, Uint8Array>): void {
 /**
  * The port-67 proxy offer: yiaddr 0.0.0.0, options 53, 54, 60 (echoed class) and 97, siaddr.
  * - PXE firmware (EDK2) gets option 43 pointing it at our boot server on 4011, and no file.
- * - A client already running iPXE (user class iPXE) gets option 43 and the boot file too (`file`
- *   and 67, normally the HTTP script URL): iPXE EFI has no PXE menu support and never asks 4011,
- *   it boots the file of the proxy offer; the BIOS iPXE ROM still follows 43 to 4011 as before.
+ * - A client already running iPXE (user class iPXE) gets the boot file in the offer itself (`file`
+ *   and 67, normally the HTTP script URL) and discovery control 6 = 3 | 8: bit 3 (PXE 2.1: "a boot
+ *   file is in this offer: download it, no menu, no discovery") makes iPXE skip its PXE menu, which
+ *   the iPXE EFI build cannot complete (it never reaches 4011: "No more network devices"). No 4011
+ *   round trip; a 4011 request from iPXE still gets the same answer.
  * - HTTP Boot clients get `HTTPClient` and the URL (there is no 4011 step for them).
  * Undefined when there is nothing to boot.
  */
@@ -54,18 +61,19 @@ export function buildProxyOffer(req: DhcpPacket, decision: BootDecision, serverI
   }
   o.set(OPT.VENDOR_CLASS, encodeString('PXEClient'));
   echoUuid(req, o);
+  const fileInOffer = decision.stage === 'ipxe';
   o.set(
     OPT.VENDOR_SPECIFIC,
     encodePxeVendorOptions(
       new Map([
-        [PXE_SUB.DISCOVERY_CONTROL, Uint8Array.of(3)],
+        [PXE_SUB.DISCOVERY_CONTROL, Uint8Array.of(fileInOffer ? DISCOVERY_USE_SERVER_LIST | DISCOVERY_BOOT_FILE_IN_OFFER : DISCOVERY_USE_SERVER_LIST)],
         [PXE_SUB.BOOT_SERVERS, encodePxeBootServers([{ type: BOOT_SERVER_TYPE, ips: [serverId] }])],
         [PXE_SUB.BOOT_MENU, encodePxeBootMenu([{ type: BOOT_SERVER_TYPE, description: 'bootherd' }])],
         [PXE_SUB.MENU_PROMPT, encodePxeMenuPrompt(0, 'bootherd')],
       ]),
     ),
   );
-  if (decision.stage === 'ipxe') {
+  if (fileInOffer) {
     o.set(OPT.BOOTFILE_NAME, encodeString(decision.file));
     r.file = decision.file;
   }

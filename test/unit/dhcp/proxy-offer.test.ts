@@ -1,6 +1,7 @@
 // The port-67 ProxyDHCP offer per client kind (FIELD-NOTES.md): a client already running iPXE gets
-// its boot file (the HTTP script URL) in the offer itself, because iPXE EFI never asks port 4011;
-// PXE firmware keeps the option-43 discovery that sends it to 4011.
+// its boot file (the HTTP script URL) in the offer itself, with 43.6 bit 3 ("boot the file in this
+// offer, no menu") because iPXE EFI cannot complete the PXE menu and never asks port 4011; PXE
+// firmware keeps the option-43 discovery (6 = 3) that sends it to 4011.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -27,6 +28,9 @@ test('proxy mode: iPXE EFI (user class iPXE, arch 7) gets the script URL in the 
   assert.equal(offer.p.file, SCRIPT);
   assert.equal(stringOption(offer.p.options.get(OPT.BOOTFILE_NAME)), SCRIPT);
   assert.equal(offer.p.siaddr, SERVER);
+  // iPXE shows its PXE menu (and then needs 4011) unless 43.6 has bit 3 and a file is present.
+  const pxe = pxeVendorOptions(offer.p.options.get(OPT.VENDOR_SPECIFIC))!;
+  assert.equal(pxe.get(PXE_SUB.DISCOVERY_CONTROL)![0]! & 0b1000, 0b1000, '43.6 bit 3: boot the file of this offer');
   assert.equal(h.events.at(-1)!.kind, 'proxy-offer');
   assert.equal(h.events.at(-1)!.detail.bootfile, SCRIPT);
   assert.equal(h.store.writes, 0);
@@ -39,20 +43,21 @@ test('proxy mode: EDK2 PXE firmware keeps the 43-only offer (no file) and gets i
   assert.equal(offer.p.file, '');
   assert.equal(offer.p.options.has(OPT.BOOTFILE_NAME), false);
   const pxe = pxeVendorOptions(offer.p.options.get(OPT.VENDOR_SPECIFIC))!;
-  assert.deepEqual([...pxe.get(PXE_SUB.DISCOVERY_CONTROL)!], [3]);
+  assert.deepEqual([...pxe.get(PXE_SUB.DISCOVERY_CONTROL)!], [3], 'discovery to our boot server; bit 3 unset: there is no file to boot');
   assert.ok(pxe.has(PXE_SUB.BOOT_SERVERS));
   const ack = await h.one(request({ type: 3, mac: MAC, ciaddr: '198.18.0.100', options: clients.edk2Pxe() }), meta4011('198.18.0.100', 4011));
   assert.equal(ack.p.file, 'snponly.efi');
 });
 
-test('proxy mode: the captured BIOS iPXE ROM DISCOVER gets the script URL and still the 43 boot-server discovery', async () => {
+test('proxy mode: the captured BIOS iPXE ROM DISCOVER gets the script URL in the offer; a 4011 request gets the same', async () => {
   const h = await harness(config({ mode: 'proxy' }));
   const offer = await h.one(fixture('ipxe-bios-1-discover.hex'));
   assertAddressless(offer.p, 'BIOS iPXE');
   assert.equal(offer.p.file, SCRIPT);
   const pxe = pxeVendorOptions(offer.p.options.get(OPT.VENDOR_SPECIFIC))!;
-  assert.ok(pxe.has(PXE_SUB.BOOT_SERVERS) && pxe.has(PXE_SUB.BOOT_MENU), 'the ROM\'s PXE menu path to 4011 keeps working');
-  // ... and its 4011 request gets the same URL.
+  assert.deepEqual([...pxe.get(PXE_SUB.DISCOVERY_CONTROL)!], [0b1011]);
+  assert.ok(pxe.has(PXE_SUB.BOOT_SERVERS), 'the boot server stays announced');
+  // ... and an iPXE that asks 4011 anyway gets the same URL.
   const ack = await h.one(request({ type: 3, mac: '52:54:00:be:e0:01', ciaddr: '198.18.0.100', options: clients.ipxeBios() }), meta4011('198.18.0.100', 68));
   assert.equal(ack.p.file, SCRIPT);
 });
