@@ -10,6 +10,9 @@ import { openInterfaceSocket } from '../net/socket.ts';
 import type { InterfaceSocketOptions } from '../net/socket.ts';
 import { primaryIpv4 } from '../net/interfaces.ts';
 import { NetError } from '../net/errors.ts';
+import { peekMessageType } from '../protocol/dhcp/packet.ts';
+import { Intake, isUrgent } from './intake.ts';
+import type { IntakeOptions } from './intake.ts';
 
 /** What the service tells the server about one datagram (the shape of DhcpServer's DhcpRequestMeta). */
 export interface ServiceRequestMeta {
@@ -60,6 +63,10 @@ export interface DhcpStartOptions {
   drainMs?: number;
   /** How often server.reclaimExpired() runs. Default 60 s; 0 never. */
   reclaimIntervalMs?: number;
+  /** Datagrams handed to the server per turn of the event loop (reading runs ahead of it). Default 8. */
+  perTurn?: number;
+  /** Bounds of the receive queue (intake.ts): waiting REQUESTs and DISCOVERs. */
+  intake?: IntakeOptions;
 }
 
 export type DhcpServiceOptions = DhcpBindOptions & DhcpStartOptions;
@@ -89,6 +96,15 @@ interface Bound {
   address: string;
   port: 67 | 4011;
   socket: dgram.Socket;
+  /** Counter keys, built once: `received:<iface>:<port>`, `sent:<iface>:<port>`. */
+  receivedKey: string;
+  sentKey: string;
+}
+
+interface Queued {
+  b: Bound;
+  msg: Buffer;
+  rinfo: dgram.RemoteInfo;
 }
 
 /**
@@ -111,7 +127,7 @@ export async function bindDhcpSockets(opts: DhcpBindOptions): Promise<BoundDhcpS
       const ports: (67 | 4011)[] = i.mode === 'proxy' ? [67, 4011] : [67];
       for (const port of ports) {
         const socket = await (opts.openSocket ?? openInterfaceSocket)({ interface: i.name, port, receiveBufferBytes: rcvbuf });
-        bound.push({ iface: i.name, address, port, socket });
+        bound.push({ iface: i.name, address, port, socket, receivedKey: `received:${i.name}:${port}`, sentKey: `sent:${i.name}:${port}` });
       }
     }
   } catch (err) {
@@ -150,53 +166,97 @@ function serveOn(bound: Bound[], opts: DhcpStartOptions, listening: () => { inte
   for (const k of ['received', 'sent', 'send_errors', 'handler_errors']) counts.set(k, 0);
 
   let stopped = false;
-  const inFlight = new Set<Promise<void>>();
+  // Requests being handled (e.g. waiting for their lease's commit), and stop()'s wait for them.
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const settled = (): void => {
+    if (--inFlight === 0 && drained !== undefined) drained();
+  };
 
-  // Resolves once the datagram has been handed to the kernel (or failed), so stop() can wait for it.
-  const send = (b: Bound, reply: ServiceReply): Promise<void> =>
-    new Promise((resolve) => {
-      const address = reply.broadcast ? BROADCAST : reply.to.address;
-      const port = reply.to.port;
-      const fail = (err: Error): void => {
-        bump('send_errors');
-        limited.warn(`send:${b.iface}:${(err as NodeJS.ErrnoException).code ?? ''}`, { interface: b.iface, to: address, port, err: err.message }, 'could not send a DHCP reply');
-        resolve();
-      };
-      try {
-        b.socket.send(reply.data, port, address, (err) => {
-          if (err) return fail(err);
-          bump('sent');
-          bump(`sent:${b.iface}:${b.port}`);
-          resolve();
-        });
-      } catch (err) {
-        fail(err as Error);
-      }
-    });
-
-  const onMessage = async (b: Bound, msg: Buffer, rinfo: dgram.RemoteInfo): Promise<void> => {
-    bump('received');
-    bump(`received:${b.iface}:${b.port}`);
-    const meta: ServiceRequestMeta = { interface: b.iface, localAddress: b.address, port: b.port, source: { address: rinfo.address, port: rinfo.port } };
-    let replies: ServiceReply[];
+  // Hands a datagram to the kernel; failures are counted and logged, never thrown. A reply counts as
+  // in flight until the socket reports it sent, so stop() does not close the socket under it.
+  const onSent = (b: Bound, address: string, port: number, err: Error | null | undefined): void => {
+    if (err) {
+      bump('send_errors');
+      limited.warn(`send:${b.iface}:${(err as NodeJS.ErrnoException).code ?? ''}`, { interface: b.iface, to: address, port, err: err.message }, 'could not send a DHCP reply');
+    } else {
+      bump('sent');
+      bump(b.sentKey);
+    }
+    settled();
+  };
+  const send = (b: Bound, reply: ServiceReply): void => {
+    const address = reply.broadcast ? BROADCAST : reply.to.address;
+    const port = reply.to.port;
+    inFlight++;
     try {
-      replies = await opts.server.handle(msg, meta);
+      b.socket.send(reply.data, port, address, (err) => onSent(b, address, port, err));
     } catch (err) {
-      // DhcpServer.handle never rejects by contract; if it does, the datagram is dropped, not the service.
-      bump('handler_errors');
-      limited.warn('handler', { interface: b.iface, err: (err as Error)?.message }, 'DHCP handler failed; request dropped');
+      onSent(b, address, port, err as Error);
+    }
+  };
+
+  const handled = (b: Bound, replies: ServiceReply[]): void => {
+    for (let i = 0; i < replies.length; i++) send(b, replies[i]!);
+    settled();
+  };
+  const failed = (b: Bound, err: unknown): void => {
+    // DhcpServer.handle never rejects by contract; if it does, the datagram is dropped, not the service.
+    bump('handler_errors');
+    limited.warn('handler', { interface: b.iface, err: (err as Error)?.message }, 'DHCP handler failed; request dropped');
+    settled();
+  };
+  const handleOne = (q: Queued): void => {
+    const b = q.b;
+    const meta: ServiceRequestMeta = { interface: b.iface, localAddress: b.address, port: b.port, source: { address: q.rinfo.address, port: q.rinfo.port } };
+    inFlight++;
+    let p: Promise<ServiceReply[]>;
+    try {
+      p = opts.server.handle(q.msg, meta);
+    } catch (err) {
+      failed(b, err);
       return;
     }
-    if (replies.length === 1) await send(b, replies[0]!);
-    else if (replies.length > 1) await Promise.all(replies.map((r) => send(b, r)));
+    p.then(
+      (replies) => handled(b, replies),
+      (err: unknown) => failed(b, err),
+    );
+  };
+
+  // Datagrams are read as they come (libuv reads up to 32 per socket per turn) into the intake
+  // queue, and handled `perTurn` at a time, REQUESTs first (intake.ts). Reading runs ahead of
+  // handling, so under overload the kernel's queue keeps draining and a REQUEST is not dropped
+  // behind a wall of DISCOVERs; what the intake gives up instead is the oldest DISCOVERs.
+  const intake = new Intake<Queued>(opts.intake);
+  const perTurn = Math.max(1, Math.trunc(opts.perTurn ?? 8));
+  let scheduled = false;
+  const turn = (): void => {
+    scheduled = false;
+    if (stopped) return;
+    for (let i = 0; i < perTurn; i++) {
+      const q = intake.shift();
+      if (q === undefined) return;
+      handleOne(q);
+    }
+    if (intake.size > 0) schedule();
+  };
+  const schedule = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(turn);
   };
 
   for (const b of bound) {
     b.socket.on('message', (msg, rinfo) => {
       if (stopped) return;
-      const p = onMessage(b, msg, rinfo).catch(() => bump('handler_errors'));
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
+      bump('received');
+      bump(b.receivedKey);
+      const evicted = intake.push({ b, msg, rinfo }, isUrgent(peekMessageType(msg), b.port));
+      if (evicted !== undefined) {
+        bump('dropped_overload');
+        limited.warn('overload', { interface: b.iface, queued: intake.size }, 'DHCP requests arrive faster than they can be answered; the oldest waiting ones are dropped (clients retransmit)');
+      }
+      schedule();
     });
     b.socket.on('error', (err) => limited.warn(`socket:${b.iface}:${b.port}`, { interface: b.iface, port: b.port, err: err.message }, 'DHCP socket error'));
   }
@@ -235,9 +295,13 @@ function serveOn(bound: Bound[], opts: DhcpStartOptions, listening: () => { inte
         stopped = true;
         clearInterval(reclaimTimer);
         if (reclaiming !== undefined) await reclaiming;
-        if (inFlight.size > 0) {
+        intake.clear(); // read but not yet handled: dropped, as if they had arrived after stop()
+        if (inFlight > 0) {
           let timer: NodeJS.Timeout | undefined;
-          await Promise.race([Promise.allSettled([...inFlight]), new Promise<void>((r) => (timer = setTimeout(r, opts.drainMs ?? 5000)))]);
+          await new Promise<void>((r) => {
+            drained = r;
+            timer = setTimeout(r, opts.drainMs ?? 5000);
+          });
           clearTimeout(timer);
         }
         await Promise.all(bound.map((b) => closeSocket(b.socket)));

@@ -186,6 +186,42 @@ test('expired leases are reclaimed periodically while serving, and never after s
   assert.equal(runs, after, 'no reclaim after stop()');
 });
 
+/** A minimal DHCP datagram of the given message type (header, cookie, option 53, END), tagged in xid. */
+function dhcpOf(type: number, tag: number): Buffer {
+  const b = Buffer.alloc(244);
+  b[0] = 1;
+  b.writeUInt32BE(tag, 4);
+  b.set([99, 130, 83, 99], 236);
+  b.set([53, 1, type, 255], 240);
+  return b;
+}
+
+test('under load, queued REQUESTs are handled before queued DISCOVERs, and the oldest DISCOVERs are given up past the bound', async () => {
+  const f = await loopbackFactory();
+  const order: string[] = [];
+  const server: DhcpHandler = {
+    handle: async (buf) => {
+      const b = Buffer.from(buf);
+      order.push(`${b[242] === 3 ? 'R' : 'D'}${b.readUInt32BE(4)}`);
+      return [];
+    },
+  };
+  // One datagram per turn, at most 3 waiting DISCOVERs: the burst below arrives in one read.
+  const svc = await startDhcpService({ interfaces: [{ name: 'lan0', mode: 'full' }], server, logger: silentLogger(), openSocket: f.open, interfaceAddress: (n) => ADDRS[n]!, perTurn: 1, intake: { maxNew: 3 } });
+  const c = await client();
+  try {
+    const port = portOf(f.opened, 'lan0', 67);
+    for (let i = 1; i <= 5; i++) c.send(dhcpOf(1, i), port, '127.0.0.1');
+    c.send(dhcpOf(3, 6), port, '127.0.0.1');
+    await waitUntil(() => svc.counters().received === 6 && order.length === 4);
+    assert.deepEqual(order, ['R6', 'D3', 'D4', 'D5']);
+    assert.equal(svc.counters().dropped_overload, 2);
+  } finally {
+    c.close();
+    await svc.stop();
+  }
+});
+
 async function waitUntil(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond(), 'condition not reached');
