@@ -344,17 +344,23 @@ export class DhcpServer {
     return [{ data: encodeDhcp(reply, { maxSize: x.facts.maxSize }), to: route.to, broadcast: route.broadcast }];
   }
 
+  /**
+   * A boot event for this exchange. The detail is what an operator reads in the timeline (the
+   * address, the file, why; docs/troubleshooting.md), built once per event: two of these per DORA
+   * are logged and stored, so every field costs on the hot path. The client's own description
+   * (vendor class, arch, uuid, ...) goes into `ignored` events, where it explains the decision.
+   */
   private emit(x: Exchange, kind: string, detail: Record<string, unknown>): void {
-    this.events.emit({
-      host: x.facts.mac,
-      stage: x.stage,
-      kind,
-      detail: { mode: x.mode, interface: x.meta.interface, subnet: x.subnet?.key, xid: x.p.xid, ...this.describe(x), ...detail },
-    });
+    if (x.p.giaddr !== ZERO) detail.relay = x.p.giaddr;
+    this.events.emit({ host: x.facts.mac, stage: x.stage, kind, detail });
   }
 
-  private bootDetail(d: BootDecision): Record<string, unknown> {
-    return { bootfile: d.file, transport: d.transport, stage: d.stage, why: d.why, ...(d.arch ? { archKey: d.arch.key } : {}) };
+  /** The boot part of an event's detail: the file (absent when none), why it, and registration. */
+  private withBoot(detail: Record<string, unknown>, d: BootDecision, registration: boolean): Record<string, unknown> {
+    if (d.file !== undefined) detail.bootfile = d.file;
+    detail.bootWhy = d.why;
+    if (registration) detail.registration = true;
+    return detail;
   }
 
   // ---------------------------------------------------------------- ProxyDHCP
@@ -372,7 +378,7 @@ export class DhcpServer {
       const replies = this.send(x, offer);
       if (replies.length > 0) {
         this.count('offered');
-        this.emit(x, 'proxy-offer', { ...this.bootDetail(d), registration: a === 'register' });
+        this.emit(x, 'proxy-offer', this.withBoot({}, d, a === 'register'));
       }
       return { replies };
     }
@@ -402,7 +408,7 @@ export class DhcpServer {
     const replies = this.send(x, ack);
     if (replies.length > 0) {
       this.count('acked');
-      this.emit(x, 'proxy-ack', { ...this.bootDetail(d), registration: a === 'register' });
+      this.emit(x, 'proxy-ack', this.withBoot({}, d, a === 'register'));
     }
     return { replies };
   }
@@ -433,7 +439,7 @@ export class DhcpServer {
     if (!alloc.ok) {
       this.count(`ignored.${alloc.reason.replace(/-/g, '_')}`);
       this.rl.warn(`alloc:${s.key}:${alloc.reason}`, { code: alloc.reason === 'pool-exhausted' ? 'BH_DHCP_POOL_EXHAUSTED' : 'BH_DHCP_RESERVATION_CONFLICT', subnet: s.key, mac: x.facts.mac }, alloc.reason === 'pool-exhausted' ? `no free address in ${s.key}: enlarge the pools, shorten lease_time or offer_hold, or find who is flooding` : `the reserved address of ${x.facts.mac} is held by another client; release that lease or change the reservation`);
-      this.emit(x, 'ignored', { reason: alloc.reason.replace(/-/g, '_') });
+      this.emit(x, 'ignored', { reason: alloc.reason.replace(/-/g, '_'), subnet: s.key, xid: x.p.xid, ...this.describe(x) });
       return { replies: [] };
     }
     const hostname = this.hostname(x, host);
@@ -443,7 +449,7 @@ export class DhcpServer {
     const replies = this.send(x, reply);
     if (replies.length > 0) {
       this.count('offered');
-      this.emit(x, 'offer', { ip: alloc.ip, why: `address: ${alloc.reason}`, ...this.bootDetail(d), bootWhy: d.why, registration: a === 'register' });
+      this.emit(x, 'offer', this.withBoot({ ip: alloc.ip, why: `address: ${alloc.reason}` }, d, a === 'register'));
     }
     return { replies };
   }
@@ -518,7 +524,7 @@ export class DhcpServer {
     const replies = this.send(x, reply);
     if (replies.length > 0) {
       this.count('acked');
-      this.emit(x, 'ack', { ip: lease.ip, state, expiresAt: lease.expiresAt, ...this.bootDetail(d), bootWhy: d.why, registration: a === 'register' });
+      this.emit(x, 'ack', this.withBoot({ ip: lease.ip, state, expiresAt: lease.expiresAt }, d, a === 'register'));
     }
     return { replies };
   }
@@ -570,7 +576,7 @@ export class DhcpServer {
     const replies = this.send(x, reply, { inform: true });
     if (replies.length > 0) {
       this.count('informed');
-      this.emit(x, 'inform', { ciaddr: x.p.ciaddr, ...this.bootDetail(d) });
+      this.emit(x, 'inform', this.withBoot({ ciaddr: x.p.ciaddr }, d, a === 'register'));
     }
     return { replies };
   }
