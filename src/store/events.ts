@@ -4,6 +4,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { BootEventsTable, Database } from './schema.ts';
 import type { Gate } from './gate.ts';
 import type { WriteQueue } from './write-queue.ts';
+import type { StatementResult } from './sqlite-writer.ts';
 import { NO_CONTROL, checkText, checkTime, jsonText, parseJson } from './validate.ts';
 
 export interface StoredBootEvent extends BootEvent {
@@ -21,8 +22,12 @@ export interface EventQuery {
 }
 
 export interface EventRepository {
-  /** Stores one event; resolves with its id once it is durable. */
-  append(event: BootEvent): Promise<number>;
+  /**
+   * Stores one event; resolves with its id once it is durable. `detailJson`: the detail already
+   * serialised (`JSON.stringify(event.detail)`), for a caller that also logs it, so the detail is
+   * serialised once; it is trusted to be that, and still bounded by MAX_EVENT_DETAIL.
+   */
+  append(event: BootEvent, detailJson?: string): Promise<number>;
   /** The newest events first. */
   list(query?: EventQuery): Promise<StoredBootEvent[]>;
   /** Deletes events older than beforeMs; returns how many. */
@@ -33,14 +38,20 @@ const WHAT = 'a boot event';
 /** Detail larger than this (as JSON) is replaced by a note saying so. */
 export const MAX_EVENT_DETAIL = 16_384;
 
-function rowFromEvent(e: BootEvent): Omit<BootEventsTable, 'id'> {
+const TRUNCATED = JSON.stringify({ truncated: true });
+
+function rowFromEvent(e: BootEvent, detailJson: string | undefined): Omit<BootEventsTable, 'id'> {
   const time = e.time instanceof Date ? e.time.getTime() : Number.NaN;
   let detail: string;
-  try {
-    detail = jsonText(WHAT, 'detail', e.detail, MAX_EVENT_DETAIL);
-  } catch {
-    // An oversize or circular detail must not lose the event itself.
-    detail = JSON.stringify({ truncated: true });
+  if (detailJson !== undefined) {
+    detail = detailJson.length <= MAX_EVENT_DETAIL ? detailJson : TRUNCATED;
+  } else {
+    try {
+      detail = jsonText(WHAT, 'detail', e.detail, MAX_EVENT_DETAIL);
+    } catch {
+      // An oversize or circular detail must not lose the event itself.
+      detail = TRUNCATED;
+    }
   }
   return {
     host: checkText(WHAT, 'host', e.host, 255, { pattern: NO_CONTROL }),
@@ -64,15 +75,16 @@ function eventFromRow(r: Selectable<BootEventsTable>): StoredBootEvent {
 }
 
 const APPEND_SQL = 'insert into boot_events (host, stage, kind, detail, time) values (?, ?, ?, ?, ?)';
+const appendResult = (r: StatementResult[]): number => ('lastInsertRowid' in r[0]! ? r[0].lastInsertRowid : Number.NaN);
 
 export function createEventRepository(db: Kysely<Database>, queue: WriteQueue, gate: Gate): EventRepository {
   return {
-    append: (event) => gate.run(async () => {
-      const row = rowFromEvent(event);
+    append: (event, detailJson) => gate.run(() => {
+      const row = rowFromEvent(event, detailJson);
       // As data, so that on SQLite the append joins the lease writes in the write worker's batch.
       return queue.push({
         statements: [{ sql: APPEND_SQL, params: [row.host, row.stage, row.kind, row.detail, row.time], rows: false }],
-        result: (r) => ('lastInsertRowid' in r[0]! ? r[0].lastInsertRowid : Number.NaN),
+        result: appendResult,
         kysely: async (trx) => Number((await trx.insertInto('boot_events').values(row).returning('id').executeTakeFirstOrThrow()).id),
       });
     }),

@@ -306,6 +306,16 @@ export function runStoreSuite(factory: StoreFactory): void {
       assert.deepEqual(e?.detail, { truncated: true });
     });
 
+    it('stores a detail the caller already serialised as given, and an oversize one as truncated', async () => {
+      const { store } = await fresh();
+      const detail = { ip: '198.18.0.7', why: 'address: free' };
+      await store.events.append({ host: 'aa:bb', stage: 'dhcp', kind: 'offer', detail, time: new Date(7) }, JSON.stringify(detail));
+      await store.events.append({ host: 'aa:bb', stage: 'dhcp', kind: 'big', detail: {}, time: new Date(8) }, JSON.stringify({ blob: 'x'.repeat(100_000) }));
+      const [big, offer] = await store.events.list();
+      assert.deepEqual(offer?.detail, detail);
+      assert.deepEqual(big?.detail, { truncated: true });
+    });
+
     it('prunes events older than a time', async () => {
       const { store } = await fresh();
       for (const t of [10, 20, 30]) await store.events.append({ host: 'h', stage: 'http', kind: 'get', detail: {}, time: new Date(t) });
