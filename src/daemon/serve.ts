@@ -11,6 +11,7 @@
 import { chownSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ResolvedConfig } from '../config/load.ts';
+import { pino } from 'pino';
 import type { Logger } from '../log/logger.ts';
 import { EventBus } from '../events/bus.ts';
 import type { BootEvent } from '../events/bus.ts';
@@ -123,22 +124,67 @@ export async function serve(opts: ServeOptions): Promise<void> {
  * on hot paths (a DHCP exchange emits while its reply is still unsent), so the listener only queues
  * the event; the queue is logged and appended after the current turn of the event loop, when the
  * replies are out. The appends join the store's next group commit; nothing waits for them.
+ *
+ * Each event's detail is serialised once: the same JSON text is the log line's `detail` and the
+ * stored row's. The turn's lines are built as pino builds them (same level, time, bindings and
+ * message key, from the logger's own pieces) and written in one write; a logger whose pieces are
+ * not available (or an unserialisable detail) goes through pino as usual.
  */
-function recordEvents(events: EventBus, store: Store, log: Logger): void {
+export function recordEvents(events: EventBus, store: Pick<Store, 'events'>, log: Logger): void {
   const eventLog = log.child({ component: 'events' });
+  const raw = rawLineWriter(eventLog, 'info');
   let queued: BootEvent[] = [];
   const failed = (err: unknown): void => eventLog.warn({ err }, 'could not store a boot event');
   const flush = (): void => {
     const batch = queued;
     queued = [];
+    const logging = eventLog.isLevelEnabled('info');
+    let lines = '';
     for (const e of batch) {
-      eventLog.info({ host: e.host, stage: e.stage, kind: e.kind, detail: e.detail }, `${e.stage} ${e.kind}`);
-      store.events.append(e).catch(failed);
+      let json: string | undefined;
+      try {
+        json = JSON.stringify(e.detail);
+      } catch {
+        json = undefined; // circular or otherwise unserialisable: pino and the store cope on their own
+      }
+      const msg = `${e.stage} ${e.kind}`;
+      if (logging) {
+        if (raw !== undefined && json !== undefined) lines += raw.line(`,"host":${JSON.stringify(e.host)},"stage":${JSON.stringify(e.stage)},"kind":${JSON.stringify(e.kind)},"detail":${json}`, msg);
+        else eventLog.info({ host: e.host, stage: e.stage, kind: e.kind, detail: e.detail }, msg);
+      }
+      store.events.append(e, json).catch(failed);
     }
+    if (lines !== '') raw!.write(lines);
   };
   events.subscribe((e) => {
     if (queued.push(e) === 1) setImmediate(flush);
   });
+}
+
+/**
+ * Writes log lines whose JSON properties the caller has already serialised, in pino's own format,
+ * through the logger's own stream (pino.symbols: pino's interface for integrations). Undefined when
+ * the logger is not a plain pino logger writing one line per record (then log through pino).
+ */
+function rawLineWriter(logger: Logger, level: 'info'): { line(props: string, msg: string): string; write(lines: string): void } | undefined {
+  const l = logger as unknown as Record<symbol, unknown>;
+  const { lsCacheSym, timeSym, chindingsSym, endSym, streamSym, messageKeySym, needsMetadataGsym, mixinSym, formattersSym, nestedKeySym } = pino.symbols;
+  const prefix = (l[lsCacheSym] as Record<number, string> | undefined)?.[logger.levels.values[level]!];
+  const time = l[timeSym];
+  const stream = l[streamSym] as { write(s: string): unknown; [k: symbol]: unknown } | undefined;
+  const end = l[endSym];
+  const messageKey = l[messageKeySym];
+  const formatters = l[formattersSym] as { log?: unknown } | undefined;
+  if (typeof prefix !== 'string' || typeof time !== 'function' || typeof end !== 'string' || typeof messageKey !== 'string' || stream === undefined || typeof stream.write !== 'function') return undefined;
+  const set = (v: unknown): boolean => v !== undefined && v !== null;
+  if (stream[needsMetadataGsym] === true || set(l[mixinSym]) || set(l[nestedKeySym]) || set(formatters?.log)) return undefined;
+  const key = JSON.stringify(messageKey);
+  return {
+    line: (props, msg) => `${prefix}${(time as () => string)()}${String(l[chindingsSym] ?? '')}${props},${key}:${JSON.stringify(msg)}${end}`,
+    write: (lines) => {
+      stream.write(lines);
+    },
+  };
 }
 
 export function waitForSignal(): Promise<string> {
