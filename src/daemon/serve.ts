@@ -139,6 +139,7 @@ export function recordEvents(events: EventBus, store: Pick<Store, 'events'>, log
     const batch = queued;
     queued = [];
     const logging = eventLog.isLevelEnabled('info');
+    const time = logging && raw !== undefined ? raw.time() : ''; // one timestamp for the turn's lines, written together
     let lines = '';
     for (const e of batch) {
       let json: string | undefined;
@@ -149,7 +150,7 @@ export function recordEvents(events: EventBus, store: Pick<Store, 'events'>, log
       }
       const msg = `${e.stage} ${e.kind}`;
       if (logging) {
-        if (raw !== undefined && json !== undefined) lines += raw.line(`,"host":${JSON.stringify(e.host)},"stage":${JSON.stringify(e.stage)},"kind":${JSON.stringify(e.kind)},"detail":${json}`, msg);
+        if (raw !== undefined && json !== undefined) lines += raw.line(time, `,"host":${JSON.stringify(e.host)},"stage":${JSON.stringify(e.stage)},"kind":${JSON.stringify(e.kind)},"detail":${json}`, msg);
         else eventLog.info({ host: e.host, stage: e.stage, kind: e.kind, detail: e.detail }, msg);
       }
       store.events.append(e, json).catch(failed);
@@ -166,7 +167,7 @@ export function recordEvents(events: EventBus, store: Pick<Store, 'events'>, log
  * through the logger's own stream (pino.symbols: pino's interface for integrations). Undefined when
  * the logger is not a plain pino logger writing one line per record (then log through pino).
  */
-function rawLineWriter(logger: Logger, level: 'info'): { line(props: string, msg: string): string; write(lines: string): void } | undefined {
+function rawLineWriter(logger: Logger, level: 'info'): { time(): string; line(time: string, props: string, msg: string): string; write(lines: string): void } | undefined {
   const l = logger as unknown as Record<symbol, unknown>;
   const { lsCacheSym, timeSym, chindingsSym, endSym, streamSym, messageKeySym, needsMetadataGsym, mixinSym, formattersSym, nestedKeySym } = pino.symbols;
   const prefix = (l[lsCacheSym] as Record<number, string> | undefined)?.[logger.levels.values[level]!];
@@ -180,7 +181,8 @@ function rawLineWriter(logger: Logger, level: 'info'): { line(props: string, msg
   if (stream[needsMetadataGsym] === true || set(l[mixinSym]) || set(l[nestedKeySym]) || set(formatters?.log)) return undefined;
   const key = JSON.stringify(messageKey);
   return {
-    line: (props, msg) => `${prefix}${(time as () => string)()}${String(l[chindingsSym] ?? '')}${props},${key}:${JSON.stringify(msg)}${end}`,
+    time: time as () => string,
+    line: (t, props, msg) => `${prefix}${t}${String(l[chindingsSym] ?? '')}${props},${key}:${JSON.stringify(msg)}${end}`,
     write: (lines) => {
       stream.write(lines);
     },
