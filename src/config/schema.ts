@@ -58,6 +58,9 @@ export const TftpSchema = Type.Object(
     enabled: Type.Boolean({ description: 'Serve TFTP.', default: true, examples: [false] }),
     address: Type.String({ description: 'Address to listen on.', default: '0.0.0.0', examples: ['198.18.0.1'] }),
     port: Type.Integer({ minimum: 1, maximum: 65535, description: 'UDP port to listen on.', default: 69, examples: [6969] }),
+    max_sessions: Type.Integer({ minimum: 1, maximum: 100_000, description: 'Concurrent transfers in all; requests beyond it get TFTP ERROR "try again later". Each transfer holds one socket (file descriptor).', default: 4000, examples: [1000] }),
+    max_sessions_per_client: Type.Integer({ minimum: 1, maximum: 10_000, description: 'Concurrent transfers per client IP address, so one client (or a flood of never-ACKing requests) cannot take every slot.', default: 32, examples: [8] }),
+    idle_timeout: Type.Integer({ minimum: 1, maximum: 3600, description: 'Seconds a transfer may go without a valid packet from its client before it is freed.', default: 30, examples: [10] }),
   },
   { additionalProperties: false, default: {}, description: 'TFTP server.' },
 );

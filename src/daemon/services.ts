@@ -86,7 +86,13 @@ async function bindTftp(config: ResolvedConfig, log: Logger, registry: Generated
     abort: () => new Promise<void>((resolve) => socket.close(() => resolve())),
     async start({ events }): Promise<Service> {
       const resolver = new FileResolver({ root: config.boot_root, registry });
-      const server = new TftpServer({ logger: log.child({ component: 'tftp' }), events, resolver, registry });
+      const server = new TftpServer({
+        logger: log.child({ component: 'tftp' }),
+        events,
+        resolver,
+        registry,
+        limits: { maxSessions: config.tftp.max_sessions, maxSessionsPerIp: config.tftp.max_sessions_per_client, idleTimeoutMs: config.tftp.idle_timeout * 1000 },
+      });
       await server.start({ socket });
       const address = socket.address();
       return {

@@ -434,7 +434,7 @@ export class TftpServer {
       this.events.emit({ host: s.address, stage: 'tftp', kind: 'transfer-start', detail: this.detail(s) });
       this.pump(s);
     } catch (err) {
-      this.log.warn({ err, client: s.key }, 'BH_TFTP_START: could not start a transfer (out of file descriptors or sockets?): raise the fd limit or lower limits.maxSessions');
+      this.log.warn({ err, client: s.key }, 'BH_TFTP_START: could not start a transfer (out of file descriptors or sockets?): raise the fd limit (LimitNOFILE=) or lower tftp.max_sessions');
       if (!isClosed(s)) {
         this.sendTo(s.listener.socket, encodeError(ERR_UNDEFINED, 'Server error, try again later'), s.port, s.address);
         this.fail(s, 'start-failed');
