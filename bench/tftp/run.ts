@@ -13,6 +13,8 @@ import dgram from 'node:dgram';
 import { decodePacket, encodeAck, encodeRequest } from '../../src/protocol/tftp/packets.ts';
 
 const quick = process.argv.includes('--quick');
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : undefined;
 const REPEAT = quick ? 1 : 3;
 const CORE = '1';
 const MIB = 1024 * 1024;
@@ -24,6 +26,17 @@ function which(bin: string, extra: string[] = []): string | undefined {
     return execFileSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).trim() || undefined;
   } catch {
     return undefined;
+  }
+}
+
+function isTftpHpa(bin: string): boolean {
+  if (!existsSync(bin)) return false;
+  try {
+    // in.tftpd -V prints its version on stderr and exits non-zero.
+    return /tftp-hpa/.test(execFileSync(bin, ['-V'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    return /tftp-hpa/.test(`${e.stdout ?? ''}${e.stderr ?? ''}`);
   }
 }
 
@@ -43,7 +56,9 @@ interface Server {
 }
 
 const atftpd = which('atftpd');
-const inTftpd = which('in.tftpd', ['/usr/sbin/in.tftpd', '/opt/tftpd-hpa/usr/sbin/in.tftpd']);
+// Debian's atftpd package ships /usr/sbin/in.tftpd as a symlink to atftpd, which refuses
+// tftpd-hpa's options (exit 1, "unrecognized option"): take only a binary that says it is tftp-hpa.
+const inTftpd = ['/opt/tftpd-hpa/usr/sbin/in.tftpd', '/usr/sbin/in.tftpd'].find(isTftpHpa);
 const dnsmasq = which('dnsmasq');
 const servers: Server[] = [
   {
@@ -136,6 +151,7 @@ const rss = new Map<string, number>();
 const children: ChildProcess[] = [];
 try {
   for (const s of servers) {
+    if (only !== undefined && !only.has(s.name)) continue;
     const child = s.start();
     children.push(child);
     await sleep(s.name === 'bootherd' ? 1500 : 500);
