@@ -239,14 +239,18 @@ function wireSize(len: number): number {
 }
 
 function writeOption(out: Uint8Array, off: number, code: number, v: Uint8Array): number {
-  if (v.length === 0) {
+  const len = v.length;
+  if (len <= 255) {
+    // The common case, byte by byte: cheaper than set() + subarray() for a few octets.
     out[off] = code;
-    out[off + 1] = 0;
-    return off + 2;
+    out[off + 1] = len;
+    const at = off + 2;
+    for (let i = 0; i < len; i++) out[at + i] = v[i] as number;
+    return at + len;
   }
   let o = off;
-  for (let s = 0; s < v.length; s += 255) {
-    const piece = Math.min(255, v.length - s);
+  for (let s = 0; s < len; s += 255) {
+    const piece = Math.min(255, len - s);
     out[o] = code;
     out[o + 1] = piece;
     out.set(v.subarray(s, s + piece), o + 2);
@@ -279,60 +283,49 @@ function place(entries: [number, Uint8Array][], caps: number[]): number[][] {
 export function encodeDhcp(p: DhcpPacket, opts?: DhcpEncodeOptions): Buffer {
   let maxSize = Math.floor(Number(opts?.maxSize ?? 576));
   if (!(maxSize >= MIN_ENCODED)) maxSize = MIN_ENCODED; // also catches NaN
+  const mainCap = maxSize - HEADER_LEN - 1;
 
-  const entries: [number, Uint8Array][] = [];
+  // Fast path: every option fits the main area (nearly every reply). No per-option allocation.
   let total = 0;
   for (const [code, v] of p.options) {
     if (!validCode(code) || !(v instanceof Uint8Array)) continue;
-    entries.push([code, v]);
     total += wireSize(v.length);
   }
+  if (total <= mainCap) {
+    const out = header(p, HEADER_LEN + total + 1, maxSize, 0);
+    let o = HEADER_LEN;
+    for (const [code, v] of p.options) {
+      if (!validCode(code) || !(v instanceof Uint8Array)) continue;
+      o = writeOption(out, o, code, v);
+    }
+    out[o] = OPT_END;
+    return out;
+  }
 
-  const mainCap = maxSize - HEADER_LEN - 1;
+  const entries: [number, Uint8Array][] = [];
+  for (const [code, v] of p.options) {
+    if (!validCode(code) || !(v instanceof Uint8Array)) continue;
+    entries.push([code, v]);
+  }
   let areas: number[][]; // [main, file, sname]
   let overload = 0;
-  if (total <= mainCap) {
-    areas = [entries.map((_, k) => k), [], []];
+  const canFile = p.file === '';
+  const canSname = p.sname === '';
+  // Option 52 itself takes 3 octets of the options field.
+  const withOverload = mainCap >= 3 && (canFile || canSname)
+    ? place(entries, [mainCap - 3, canFile ? FILE_LEN - 1 : 0, canSname ? SNAME_LEN - 1 : 0])
+    : undefined;
+  if (withOverload !== undefined && ((withOverload[1] as number[]).length > 0 || (withOverload[2] as number[]).length > 0)) {
+    areas = withOverload;
+    overload = ((withOverload[1] as number[]).length > 0 ? 1 : 0) | ((withOverload[2] as number[]).length > 0 ? 2 : 0);
   } else {
-    const canFile = p.file === '';
-    const canSname = p.sname === '';
-    // Option 52 itself takes 3 octets of the options field.
-    const withOverload = mainCap >= 3 && (canFile || canSname)
-      ? place(entries, [mainCap - 3, canFile ? FILE_LEN - 1 : 0, canSname ? SNAME_LEN - 1 : 0])
-      : undefined;
-    if (withOverload !== undefined && ((withOverload[1] as number[]).length > 0 || (withOverload[2] as number[]).length > 0)) {
-      areas = withOverload;
-      overload = ((withOverload[1] as number[]).length > 0 ? 1 : 0) | ((withOverload[2] as number[]).length > 0 ? 2 : 0);
-    } else {
-      areas = place(entries, [mainCap]);
-      areas.push([], []);
-    }
+    areas = place(entries, [mainCap]);
+    areas.push([], []);
   }
 
   let mainUsed = overload ? 3 : 0;
   for (const k of areas[0] as number[]) mainUsed += wireSize((entries[k] as [number, Uint8Array])[1].length);
-  let size = HEADER_LEN + mainUsed + 1;
-  if (size < BOOTP_MIN_LEN) size = Math.min(BOOTP_MIN_LEN, maxSize);
-
-  const out = Buffer.alloc(size);
-  out[0] = p.op & 0xff;
-  out[1] = p.htype & 0xff;
-  out[2] = p.hlen & 0xff;
-  out[3] = p.hops & 0xff;
-  out.writeUInt32BE(p.xid >>> 0, 4);
-  out.writeUInt16BE(p.secs & 0xffff, 8);
-  out.writeUInt16BE(p.flags & 0xffff, 10);
-  writeIp(out, 12, p.ciaddr);
-  writeIp(out, 16, p.yiaddr);
-  writeIp(out, 20, p.siaddr);
-  writeIp(out, 24, p.giaddr);
-  if (p.chaddr instanceof Uint8Array) out.set(p.chaddr.subarray(0, 16), CHADDR_OFF);
-  if (!(overload & 2)) writeLatin1(out, SNAME_OFF, SNAME_LEN, p.sname ?? '');
-  if (!(overload & 1)) writeLatin1(out, FILE_OFF, FILE_LEN, p.file ?? '');
-  out[236] = MAGIC[0];
-  out[237] = MAGIC[1];
-  out[238] = MAGIC[2];
-  out[239] = MAGIC[3];
+  const out = header(p, HEADER_LEN + mainUsed + 1, maxSize, overload);
 
   let o = HEADER_LEN;
   if (overload) {
@@ -362,6 +355,38 @@ export function encodeDhcp(p: DhcpPacket, opts?: DhcpEncodeOptions): Buffer {
     }
     out[s] = OPT_END;
   }
+  return out;
+}
+
+/**
+ * A zeroed buffer of `size` octets (padded to BOOTP's 300 when maxSize allows) with the fixed header and cookie
+ * written; the fields whose space overload gives to options are left zero. From Node's buffer pool
+ * (allocUnsafe + fill): a reply is small, and a fresh zeroed ArrayBuffer per reply costs more.
+ */
+function header(p: DhcpPacket, size: number, maxSize: number, overload: number): Buffer {
+  const n = size < BOOTP_MIN_LEN ? Math.min(BOOTP_MIN_LEN, maxSize) : size;
+  const out = Buffer.allocUnsafe(n).fill(0);
+  out[0] = p.op & 0xff;
+  out[1] = p.htype & 0xff;
+  out[2] = p.hlen & 0xff;
+  out[3] = p.hops & 0xff;
+  out.writeUInt32BE(p.xid >>> 0, 4);
+  out.writeUInt16BE(p.secs & 0xffff, 8);
+  out.writeUInt16BE(p.flags & 0xffff, 10);
+  writeIp(out, 12, p.ciaddr);
+  writeIp(out, 16, p.yiaddr);
+  writeIp(out, 20, p.siaddr);
+  writeIp(out, 24, p.giaddr);
+  if (p.chaddr instanceof Uint8Array) {
+    const m = Math.min(16, p.chaddr.length);
+    for (let i = 0; i < m; i++) out[CHADDR_OFF + i] = p.chaddr[i] as number;
+  }
+  if (!(overload & 2)) writeLatin1(out, SNAME_OFF, SNAME_LEN, p.sname ?? '');
+  if (!(overload & 1)) writeLatin1(out, FILE_OFF, FILE_LEN, p.file ?? '');
+  out[236] = MAGIC[0];
+  out[237] = MAGIC[1];
+  out[238] = MAGIC[2];
+  out[239] = MAGIC[3];
   return out;
 }
 
