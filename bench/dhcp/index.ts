@@ -2,7 +2,8 @@
 // durable leases), one after the other in the same run, each in fresh namespaces; prints both and
 // their ratio. Not a test: numbers vary 15 % or more between runs on a shared machine.
 //
-//   sudo node_modules/.bin/node bench/dhcp/index.ts [--clients 10000] [--peak-seconds 10] [--only kea|bootherd]
+//   sudo node_modules/.bin/node bench/dhcp/index.ts [--clients 10000] [--peak-seconds 10] [--only kea|bootherd] [--parts peak,burst]
+//   BENCH_SERVE_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=DIR' gives the server's Node options (profiling; DIR writable by nobody).
 //
 // Measures, per server:
 //   peak     perfdhcp unpaced for --peak-seconds: completed DORAs per second ("Rate");
@@ -28,10 +29,12 @@ const { values } = parseArgs({
     'peak-seconds': { type: 'string', default: '10' },
     only: { type: 'string' },
     window: { type: 'string', default: '1000' },
+    parts: { type: 'string', default: 'peak,burst' },
   },
 });
 const CLIENTS = Number(values.clients);
 const PEAK_S = Number(values['peak-seconds']);
+const PARTS = new Set((values.parts ?? '').split(','));
 const SERVER = '198.18.0.1';
 const SUBNET = '198.18.0.0/17';
 const POOL = { start: '198.18.1.0', end: '198.18.127.254' };
@@ -97,6 +100,9 @@ async function startBootherd(lab: NetLab, ns: string, dir: string): Promise<Runn
   writeFileSync(file, JSON.stringify(config, null, 2)); // JSON is YAML
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('BOOTHERD_')) env[k] = v;
+  // BENCH_SERVE_NODE_OPTIONS reaches only the server's Node (e.g. `--cpu-prof --cpu-prof-dir=DIR`,
+  // DIR writable by nobody), not the benchmark's own.
+  if (process.env.BENCH_SERVE_NODE_OPTIONS !== undefined) env.NODE_OPTIONS = process.env.BENCH_SERVE_NODE_OPTIONS;
   // The log goes to a file, not a pipe: bootherd writes its log synchronously, so a pipe that the
   // benchmark drains too slowly would stall it and the benchmark would measure the pipe.
   const logFile = process.env.BENCH_SERVE_LOG ?? join(dir, 'serve.log');
@@ -138,17 +144,25 @@ async function withServer<T>(name: string, start: (lab: NetLab, ns: string, dir:
 }
 
 async function measure(name: string, start: (lab: NetLab, ns: string, dir: string) => Promise<Running>): Promise<Result> {
-  process.stderr.write(`${name}: peak (perfdhcp unpaced, ${PEAK_S} s)...\n`);
-  const peak: PerfdhcpReport = await withServer(name, start, (lab, cliNs) =>
-    runPerfdhcp(lab, cliNs, ['-4', '-l', 'c0', '-R', String(CLIENTS), '-p', String(PEAK_S), SERVER], (PEAK_S + 60) * 1000),
-  );
-  if (!(Number(peak.rate) > 0)) process.stderr.write(`${name}: perfdhcp rate ${peak.rate}:\n${peak.raw}\n`);
-  process.stderr.write(`${name}: ${CLIENTS} new clients at once, until all are ACKed...\n`);
-  const burst = await withServer(name, start, async (lab, cliNs) => {
-    const c = startLoadClient(lab, cliNs, { mode: 'dora', server: SERVER, relay: '198.18.0.2', count: CLIENTS, concurrency: Number(values.window), timeoutMs: 1000, tries: 10 });
-    return c.waitFor((l) => l.done === true, 600_000, 'the burst');
-  });
-  return { server: name, peak: peak.rate ?? 0, burstAcked: Number(burst.acks), burstSeconds: Number(burst.ms) / 1000 };
+  let peak: PerfdhcpReport | undefined;
+  if (PARTS.has('peak')) {
+    process.stderr.write(`${name}: peak (perfdhcp unpaced, ${PEAK_S} s)...\n`);
+    peak = await withServer(name, start, (lab, cliNs) =>
+      runPerfdhcp(lab, cliNs, ['-4', '-l', 'c0', '-R', String(CLIENTS), '-p', String(PEAK_S), SERVER], (PEAK_S + 60) * 1000),
+    );
+    if (!(Number(peak.rate) > 0)) process.stderr.write(`${name}: perfdhcp rate ${peak.rate}:\n${peak.raw}\n`);
+    const x = (e: PerfdhcpReport['discoverOffer']): string => `sent ${e.sent}, answered ${e.received}, drops ${e.drops}, avg delay ${e.avgDelayMs} ms`;
+    process.stderr.write(`${name}: DISCOVER-OFFER ${x(peak.discoverOffer)}; REQUEST-ACK ${x(peak.requestAck)}\n`);
+  }
+  let burst: Record<string, unknown> = { acks: 0, ms: Number.NaN };
+  if (PARTS.has('burst')) {
+    process.stderr.write(`${name}: ${CLIENTS} new clients at once, until all are ACKed...\n`);
+    burst = await withServer(name, start, async (lab, cliNs) => {
+      const c = startLoadClient(lab, cliNs, { mode: 'dora', server: SERVER, relay: '198.18.0.2', count: CLIENTS, concurrency: Number(values.window), timeoutMs: 1000, tries: 10 });
+      return c.waitFor((l) => l.done === true, 600_000, 'the burst');
+    });
+  }
+  return { server: name, peak: peak?.rate ?? 0, burstAcked: Number(burst.acks), burstSeconds: Number(burst.ms) / 1000 };
 }
 
 if (!canUseNetns()) {
