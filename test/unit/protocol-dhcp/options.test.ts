@@ -1,6 +1,7 @@
 // Option helpers: readers return undefined for malformed values, builders give the wire format.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
   PXE_SUB, RELAY_SUB, clientArch, clientUuid, encodeClientUuid, encodeIp, encodeIpList, encodePxeBootItem,
   encodePxeBootMenu, encodePxeBootServers, encodePxeMenuPrompt, encodePxeVendorOptions, encodeU16, encodeU32,
@@ -70,5 +71,23 @@ describe('option helpers', () => {
     assert.equal(ipListOption(b(1, 2, 3)), undefined);
     assert.deepEqual(encodeU32(3600), b(0, 0, 0x0e, 0x10));
     assert.deepEqual(encodeU16(1472), b(0x05, 0xc0));
+  });
+});
+
+describe('isIpv4 and encodeIp agree with the dotted-quad definition', () => {
+  it('four decimal octets 0..255 of 1 to 3 digits, nothing else', () => {
+    const reference = (ip: string): boolean => {
+      const parts = ip.split('.');
+      return parts.length === 4 && parts.every((x) => /^[0-9]{1,3}$/.test(x) && Number(x) <= 255);
+    };
+    const quadish = fc.array(fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('', '0', '00', '007', '1a', ' 1', '-1', '1e2', '255', '256', '1000')), { minLength: 1, maxLength: 6 }).map((xs) => xs.join('.'));
+    fc.assert(
+      fc.property(fc.oneof(quadish, fc.string({ maxLength: 20 })), (ip) => {
+        assert.equal(isIpv4(ip), reference(ip), ip);
+        const bytes = encodeIp(ip);
+        assert.deepEqual([...bytes], reference(ip) ? ip.split('.').map(Number) : [0, 0, 0, 0], ip);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
