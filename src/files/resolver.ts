@@ -7,6 +7,16 @@
 // otherwise open(O_RDONLY|O_NOFOLLOW|O_NONBLOCK), fstat must be the same regular file, and the
 // realpath of /proc/self/fd/N must still be inside the root (closes the check-then-open race).
 // Every refusal is a FileError whose publicMessage is fixed and names no server path.
+//
+// Verified paths (optional, `verifyTtlMs` > 0; HTTP turns it on): a name that passed all of the
+// above is trusted for `verifyTtlMs` without asking the filesystem again. Within that window:
+// - a hot file is answered from memory with the content that was read through the verified
+//   descriptor, so a symlink swapped to point outside the root is never followed: the worst case
+//   is the old (inside) content, or a file deleted or changed on disk, for up to the window;
+// - any other file is still opened with O_NOFOLLOW, and its descriptor is re-verified (fstat: the
+//   same regular file; /proc/self/fd/N: inside the root) on every open.
+// Only successes are remembered (a 404 flood of distinct names adds nothing), and at most
+// `verifyMaxEntries` names (the oldest go first).
 import { constants, promises as fsp, createReadStream, realpathSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -41,6 +51,24 @@ export interface ResolverOptions {
   cacheMaxFileBytes?: number;
   /** Refuse files that are not world-readable, like tftp-hpa (default true). */
   requireWorldReadable?: boolean;
+  /**
+   * How long (ms) a name that passed every check is trusted without touching the filesystem
+   * (realpath + lstat); see the window this opens at the top of this file. Default 0: every open
+   * checks the path again.
+   */
+  verifyTtlMs?: number;
+  /** Names remembered as verified at most (default 4096). */
+  verifyMaxEntries?: number;
+  /** Clock for the verified-path window (tests). */
+  now?: () => number;
+}
+
+interface Verified {
+  /** The resolved path inside the root. */
+  readonly real: string;
+  /** The verified file's identity (dev, ino, size, mtime, ctime) as the hot-file cache keys it. */
+  st: Stats;
+  readonly expires: number;
 }
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -51,6 +79,10 @@ export class FileResolver {
   private readonly registry: GeneratedFiles | undefined;
   private readonly requireWorldReadable: boolean;
   private readonly cacheMaxFileBytes: number;
+  private readonly verifyTtlMs: number;
+  private readonly verifyMax: number;
+  private readonly now: () => number;
+  private readonly verified = new Map<string, Verified>();
 
   constructor(opts: ResolverOptions) {
     let root: string;
@@ -64,6 +96,14 @@ export class FileResolver {
     this.requireWorldReadable = opts.requireWorldReadable ?? true;
     this.cacheMaxFileBytes = opts.cacheMaxFileBytes ?? 64 * 1024 * 1024;
     this.cache = new FileCache(opts.cacheBytes ?? 256 * 1024 * 1024);
+    this.verifyTtlMs = Math.max(0, opts.verifyTtlMs ?? 0);
+    this.verifyMax = Math.max(1, opts.verifyMaxEntries ?? 4096);
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Forgets every verified name: the next open of each checks the filesystem again. */
+  forgetVerified(): void {
+    this.verified.clear();
   }
 
   /** Opens a requested name. Rejects with a FileError (never another error type). */
@@ -73,6 +113,22 @@ export class FileResolver {
     const rel = n.path;
     const gen = this.registry?.get(rel);
     if (gen !== undefined) return memoryFile(rel, gen.data, gen.mtime, true);
+
+    if (this.verifyTtlMs > 0) {
+      const v = this.verified.get(rel);
+      if (v !== undefined) {
+        if (this.now() < v.expires) {
+          const hit = this.cache.get(v.st);
+          if (hit !== undefined) return memoryFile(rel, hit, v.st.mtime, false);
+          try {
+            return await this.openVerified(rel, v.real, v.st, v);
+          } catch {
+            // Replaced, removed or refused since it was verified: check it from scratch below.
+          }
+        }
+        this.verified.delete(rel);
+      }
+    }
 
     let real: string;
     try {
@@ -89,8 +145,20 @@ export class FileResolver {
     }
     this.checkStats(st, rel);
     const hit = this.cache.get(st);
-    if (hit !== undefined) return memoryFile(rel, hit, st.mtime, false);
+    if (hit !== undefined) {
+      this.remember(rel, real, st);
+      return memoryFile(rel, hit, st.mtime, false);
+    }
+    return this.openVerified(rel, real, st, 'remember');
+  }
 
+  /**
+   * Opens `real` (already checked by path) without following a final symlink, and verifies the
+   * descriptor: the same regular file as `st`, and inside the root. `verified`: 'remember' records
+   * the name as verified once that holds; an entry gets the descriptor's stats (its window is not
+   * extended: the name is checked by path again when it ends).
+   */
+  private async openVerified(rel: string, real: string, st: Stats, verified: 'remember' | Verified): Promise<OpenFile> {
     let fh: fsp.FileHandle;
     try {
       fh = await fsp.open(real, OPEN_FLAGS);
@@ -103,6 +171,8 @@ export class FileResolver {
       if (fst.ino !== st.ino || fst.dev !== st.dev) throw denied(rel, 'the file was replaced while it was opened; try again');
       const viaFd = await fsp.readlink(`/proc/self/fd/${fh.fd}`);
       if (!this.inside(viaFd)) throw denied(rel, 'it resolves outside the root: place the file itself inside the root');
+      if (verified === 'remember') this.remember(rel, real, fst);
+      else verified.st = fst;
       if (fst.size <= this.cacheMaxFileBytes && this.cache.capacity > 0) {
         const data = await this.cache.load(fst, async () => readAll(fh, fst.size));
         await fh.close();
@@ -113,6 +183,13 @@ export class FileResolver {
       await fh.close().catch(() => {});
       throw err instanceof FileError ? err : this.fsError(err, rel);
     }
+  }
+
+  private remember(rel: string, real: string, st: Stats): void {
+    if (this.verifyTtlMs <= 0) return;
+    this.verified.delete(rel);
+    if (this.verified.size >= this.verifyMax) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(rel, { real, st, expires: this.now() + this.verifyTtlMs });
   }
 
   private inside(p: string): boolean {
