@@ -70,6 +70,15 @@ export interface DhcpServerOptions {
 }
 
 const ZERO = '0.0.0.0';
+/** Option 53 values, shared by every reply (the encoder only reads them). */
+const MESSAGE_TYPES: Record<number, Uint8Array> = Object.fromEntries([MSG.OFFER, MSG.ACK, MSG.NAK].map((t) => [t, Uint8Array.of(t)]));
+/** Lease options sent right after the lease times, before the boot information. */
+const FIRST_OPTIONS = [OPT.SUBNET_MASK, OPT.ROUTER, OPT.DNS_SERVERS, OPT.DOMAIN_NAME] as const;
+
+function allZero(b: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n && i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
 const HANDLED = new Set<number>([MSG.DISCOVER, MSG.REQUEST, MSG.DECLINE, MSG.RELEASE, MSG.INFORM]);
 
 const DECODE_REASONS: Record<string, string> = {
@@ -114,6 +123,10 @@ export class DhcpServer {
   private readonly chains: { bios: 'ipxe' | 'pxelinux'; uefi: 'ipxe' | 'grub' };
   private rateWindow = 0;
   private readonly perMac = new Map<string, number>();
+  private readonly subnetCidrs: CompiledSubnet['cidr'][];
+  /** Option values every reply repeats, encoded once (the encoder only reads them). */
+  private readonly serverIdOptions = new Map<string, Uint8Array>();
+  private readonly leaseTimeOptions = new Map<number, [Uint8Array, Uint8Array, Uint8Array]>();
 
   constructor(opts: DhcpServerOptions) {
     this.cfg = compileDhcpConfig(opts.config, dhcpUnknownClients(opts.boot?.unknown_hosts ?? 'menu'));
@@ -132,6 +145,25 @@ export class DhcpServer {
       spaces: this.cfg.subnets.map((s) => s.space),
     });
     for (const k of ['received', 'offered', 'acked', 'nak', 'informed', 'released', 'declined']) this.stats.set(k, 0);
+    this.subnetCidrs = this.cfg.subnets.map((s) => s.cidr);
+  }
+
+  private serverIdOption(ip: string): Uint8Array {
+    let v = this.serverIdOptions.get(ip);
+    if (v === undefined) {
+      v = encodeIp(ip);
+      if (this.serverIdOptions.size < 256) this.serverIdOptions.set(ip, v); // one per local address
+    }
+    return v;
+  }
+
+  private leaseTimes(secs: number): [Uint8Array, Uint8Array, Uint8Array] {
+    let v = this.leaseTimeOptions.get(secs);
+    if (v === undefined) {
+      v = [encodeU32(secs), encodeU32(Math.floor(secs / 2)), encodeU32(Math.floor((secs * 7) / 8))];
+      this.leaseTimeOptions.set(secs, v); // one per configured lease time
+    }
+    return v;
   }
 
   /** Constructs the server and loads the lease table from the store. */
@@ -236,10 +268,10 @@ export class DhcpServer {
     const type = messageType(p);
     if (type === undefined) return this.drop('bad_message_type', meta); // D11, D12, no option 53
     if (!HANDLED.has(type)) return this.drop('unexpected_message_type', meta, { type });
-    if (p.hlen === 0 || p.chaddr.subarray(0, p.hlen).every((b) => b === 0)) return this.drop('no_chaddr', meta); // D34
+    if (p.hlen === 0 || allZero(p.chaddr, p.hlen)) return this.drop('no_chaddr', meta); // D34
     if (p.giaddr !== ZERO) {
       if (isForbiddenDestination(p.giaddr)) return this.drop('bad_giaddr', meta, { giaddr: p.giaddr }); // D28
-      if (!relayAllowed(this.cfg.access, p.giaddr, this.cfg.subnets.map((s) => s.cidr))) return this.drop('relay_not_allowed', meta, { giaddr: p.giaddr }); // D27
+      if (!relayAllowed(this.cfg.access, p.giaddr, this.subnetCidrs)) return this.drop('relay_not_allowed', meta, { giaddr: p.giaddr }); // D27
     }
     const facts = readFacts(p);
     if (this.rateLimited(facts.mac)) return this.drop('rate_limited', meta, { mac: facts.mac });
@@ -460,8 +492,8 @@ export class DhcpServer {
 
   private nak(x: Exchange, s: CompiledSubnet, why: string): Outcome {
     const r = newReply(x.p);
-    r.options.set(OPT.MESSAGE_TYPE, Uint8Array.of(MSG.NAK));
-    r.options.set(OPT.SERVER_ID, encodeIp(x.serverId));
+    r.options.set(OPT.MESSAGE_TYPE, MESSAGE_TYPES[MSG.NAK]!);
+    r.options.set(OPT.SERVER_ID, this.serverIdOption(x.serverId));
     r.options.set(OPT.MESSAGE, encodeString(why));
     const replies = this.send(x, r, { nak: true });
     if (replies.length > 0) {
@@ -586,19 +618,24 @@ export class DhcpServer {
     const r = newReply(x.p);
     r.yiaddr = ip;
     const o = r.options;
-    const secs = s.leaseSeconds;
-    o.set(OPT.MESSAGE_TYPE, Uint8Array.of(type));
-    o.set(OPT.SERVER_ID, encodeIp(x.serverId));
-    o.set(OPT.LEASE_TIME, encodeU32(secs));
-    o.set(OPT.RENEWAL_TIME, encodeU32(Math.floor(secs / 2)));
-    o.set(OPT.REBINDING_TIME, encodeU32(Math.floor((secs * 7) / 8)));
-    const merged = new Map<number, Uint8Array>(s.options);
+    const [lease, renew, rebind] = this.leaseTimes(s.leaseSeconds);
+    o.set(OPT.MESSAGE_TYPE, MESSAGE_TYPES[type] ?? Uint8Array.of(type));
+    o.set(OPT.SERVER_ID, this.serverIdOption(x.serverId));
+    o.set(OPT.LEASE_TIME, lease);
+    o.set(OPT.RENEWAL_TIME, renew);
+    o.set(OPT.REBINDING_TIME, rebind);
+    // The subnet's options, overridden by the group's, the reservation's and the inventory's.
     const groupName = host.inventory?.group ?? host.reservation?.group;
     const group = groupName === undefined ? undefined : this.cfg.groups.get(groupName);
-    if (group !== undefined) for (const [k, v] of group.options) merged.set(k, v);
-    if (host.reservation !== undefined) for (const [k, v] of host.reservation.options) merged.set(k, v);
-    if (host.inventory?.options !== undefined) for (const [k, v] of host.inventory.options) if (k !== OPT.MESSAGE_TYPE && k !== OPT.SERVER_ID) merged.set(k, v);
-    for (const c of [OPT.SUBNET_MASK, OPT.ROUTER, OPT.DNS_SERVERS, OPT.DOMAIN_NAME]) {
+    let merged: ReadonlyMap<number, Uint8Array> = s.options;
+    if ((group !== undefined && group.options.size > 0) || (host.reservation !== undefined && host.reservation.options.size > 0) || (host.inventory?.options !== undefined && host.inventory.options.size > 0)) {
+      const m = new Map<number, Uint8Array>(s.options);
+      if (group !== undefined) for (const [k, v] of group.options) m.set(k, v);
+      if (host.reservation !== undefined) for (const [k, v] of host.reservation.options) m.set(k, v);
+      if (host.inventory?.options !== undefined) for (const [k, v] of host.inventory.options) if (k !== OPT.MESSAGE_TYPE && k !== OPT.SERVER_ID) m.set(k, v);
+      merged = m;
+    }
+    for (const c of FIRST_OPTIONS) {
       const v = merged.get(c);
       if (v !== undefined) o.set(c, v);
     }
