@@ -93,6 +93,20 @@ export const HttpSchema = Type.Object(
       default: 128,
       examples: [512],
     }),
+    cache_size: Type.Integer({
+      minimum: 0,
+      maximum: 1_048_576,
+      description: 'MiB of memory for boot files HTTP keeps in memory (kernels, initrds, scripts), least recently used out first. 0: every request reads from disk.',
+      default: 512,
+      examples: [2048],
+    }),
+    cache_max_file: Type.Integer({
+      minimum: 0,
+      maximum: 1_048_576,
+      description: 'MiB: larger files are never kept in memory and are streamed from disk.',
+      default: 256,
+      examples: [64],
+    }),
   },
   { additionalProperties: false, default: {}, description: 'HTTP boot-file server.' },
 );

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import type { BoundService, Service } from '../daemon/serve.ts';
 import { CliError } from '../cli/errors.ts';
 import { FileResolver } from '../files/resolver.ts';
+import type { ResolverOptions } from '../files/resolver.ts';
 import type { GeneratedFiles } from '../files/registry.ts';
 import { HttpListener } from './listener.ts';
 import type { TlsMaterial } from './listener.ts';
@@ -53,7 +54,7 @@ export async function bindHttp(config: ResolvedConfig, log: Logger, deps: HttpDe
     name: 'http',
     abort,
     async start({ events }): Promise<Service> {
-      const resolver = deps.resolver ?? new FileResolver({ root: config.boot_root, registry: deps.registry });
+      const resolver = deps.resolver ?? new FileResolver(httpResolverOptions(config, deps.registry));
       const apps: FastifyInstance[] = [];
       for (const { listener } of listeners) {
         const app = createHttpApp({ logger, events, resolver, routes: deps.routes, listener });
@@ -79,6 +80,19 @@ export async function bindHttp(config: ResolvedConfig, log: Logger, deps: HttpDe
       };
     },
   };
+}
+
+/** How long a boot-file name that passed every resolver check is trusted without asking the filesystem again. */
+export const HTTP_VERIFY_WINDOW_MS = 1000;
+
+/**
+ * HTTP's own resolver: kernels and initrds (typically 10–200 MiB) stay in memory up to
+ * http.cache_size / http.cache_max_file, and verified names skip realpath+lstat for
+ * HTTP_VERIFY_WINDOW_MS (the window is described in src/files/resolver.ts).
+ */
+export function httpResolverOptions(config: Pick<ResolvedConfig, 'boot_root' | 'http'>, registry: GeneratedFiles | undefined): ResolverOptions {
+  const mib = 1024 * 1024;
+  return { root: config.boot_root, registry, cacheBytes: config.http.cache_size * mib, cacheMaxFileBytes: config.http.cache_max_file * mib, verifyTtlMs: HTTP_VERIFY_WINDOW_MS };
 }
 
 function readTls(certPath: string | undefined, keyPath: string | undefined): TlsMaterial | undefined {
