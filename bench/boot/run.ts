@@ -3,7 +3,7 @@
 // path, in software emulation. Writes docs/boot-times.md (seconds from QEMU start to the payload's
 // marker line, medians, and bootherd/dnsmasq ratios). Run as root:
 //   node_modules/.bin/node bench/boot/run.ts [--repeat N] [--paths id,id] [--out docs/boot-times.md]
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import type { Proc } from '../../test/e2e/lib/servers.ts';
 import { boot, token } from '../../test/e2e/lib/run.ts';
 import { keepArtifacts } from '../../test/e2e/lib/lab.ts';
 import { CHAINS, DNSMASQ_COMMON, PATHS } from '../../test/e2e/lib/paths.ts';
+import { dhcpMessages, udpDatagrams } from '../../test/e2e/lib/pcap.ts';
 import type { BootPath, PathContext } from '../../test/e2e/lib/paths.ts';
 
 const { values } = parseArgs({ options: { repeat: { type: 'string', default: '1' }, paths: { type: 'string' }, out: { type: 'string' } } });
@@ -114,6 +115,15 @@ async function side(kind: Kind, subnet: number): Promise<Side> {
 
 const sides: Side[] = [];
 const times = new Map<string, Record<Kind, number[]>>();
+/** From the captures: seconds from the client's first DHCPDISCOVER to the server's first OFFER. */
+const offers = new Map<string, Record<Kind, number[]>>();
+/** From the captures: the largest TFTP transfer of the boot (file, seconds from RRQ to its last packet). */
+const transfers = new Map<string, Record<Kind, { file: string; seconds: number; bytes: number }[]>>();
+function cell<T>(m: Map<string, Record<Kind, T[]>>, id: string): Record<Kind, T[]> {
+  const e = m.get(id) ?? { bootherd: [], dnsmasq: [] };
+  m.set(id, e);
+  return e;
+}
 const failures: string[] = [];
 const started = new Date();
 try {
@@ -128,7 +138,15 @@ try {
         const fetched = p.mustFetch === undefined || run.tftp().some((x) => x.file.replace(/^\//, '') === p.mustFetch && x.dataBlocks > 0);
         const entry = times.get(p.id) ?? { bootherd: [], dnsmasq: [] };
         times.set(p.id, entry);
-        if (booted && fetched) entry[s.kind].push(run.seconds);
+        if (booted && fetched) {
+          entry[s.kind].push(run.seconds);
+          const dhcp = dhcpMessages(udpDatagrams(readFileSync(run.pcap))).filter((m) => m.mac === p.mac);
+          const discover = dhcp.find((m) => m.op === 1 && m.type === 1)?.time;
+          const offer = dhcp.find((m) => m.op === 2 && m.type === 2 && m.src === s.lab.serverIp)?.time;
+          if (discover !== undefined && offer !== undefined) cell(offers, p.id)[s.kind].push(offer - discover);
+          const big = run.tftp().filter((x) => x.dataBlocks > 0).sort((a, b) => b.dataBlocks * Number(b.acknowledged?.['blksize'] ?? 512) - a.dataBlocks * Number(a.acknowledged?.['blksize'] ?? 512))[0];
+          if (big !== undefined) cell(transfers, p.id)[s.kind].push({ file: big.file.replace(/^\//, ''), seconds: big.end - big.start, bytes: big.dataBlocks * Number(big.acknowledged?.['blksize'] ?? 512) });
+        }
         else if (booted) failures.push(`${p.id} with ${s.kind} (run ${r + 1}): booted in ${run.seconds.toFixed(1)} s but not by this path (${p.mustFetch} never fetched over TFTP)`);
         else failures.push(`${p.id} with ${s.kind} (run ${r + 1}): ${run.end}; kept in ${keepArtifacts(run.runDir, run.name)}`);
         console.error(`${p.id.padEnd(16)} ${s.kind.padEnd(9)} ${booted ? run.seconds.toFixed(1) + ' s' : 'FAILED (' + run.end + ')'}${booted && !fetched ? ' (other path)' : ''}`);
@@ -158,6 +176,22 @@ function row(p: BootPath): string {
   return `| ${p.title} | ${fmt(d)} | ${fmt(b)} | ${ratio} | ${e.dnsmasq.map((x) => x.toFixed(1)).join(', ') || '—'} | ${e.bootherd.map((x) => x.toFixed(1)).join(', ') || '—'} |`;
 }
 
+function serverRow(p: BootPath): string {
+  const o = offers.get(p.id) ?? { bootherd: [], dnsmasq: [] };
+  const t = transfers.get(p.id) ?? { bootherd: [], dnsmasq: [] };
+  const file = t.bootherd[0]?.file ?? t.dnsmasq[0]?.file;
+  const tf = (k: Kind): string => {
+    const xs = t[k].map((x) => x.seconds);
+    const m = median(xs);
+    if (m === undefined) return '—';
+    const mib = (t[k][0]?.bytes ?? 0) / 1048576;
+    return `${m.toFixed(2)} (${(mib / m).toFixed(1)} MiB/s)`;
+  };
+  const od = median(o.dnsmasq);
+  const ob = median(o.bootherd);
+  return `| ${p.title} | ${od === undefined ? '—' : od.toFixed(2)} | ${ob === undefined ? '—' : ob.toFixed(2)} | ${file ?? '— (HTTP only)'} | ${tf('dnsmasq')} | ${tf('bootherd')} |`;
+}
+
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const qemu = execFileSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).split('\n')[0];
 const doc = `# Boot times per path
@@ -171,6 +205,14 @@ bootherd is faster). Medians of ${repeat} boot(s) per cell; the single runs foll
 | path | dnsmasq s | bootherd s | ratio | dnsmasq runs | bootherd runs |
 |---|---|---|---|---|---|
 ${paths.map(row).join('\n')}
+
+The server's own share, read from the pcap of the same boots (medians): how long the server took to
+offer an address to the firmware's first DHCPDISCOVER, and the largest TFTP transfer of the boot
+(RRQ to its last packet; bootherd honours TFTP windowsize, dnsmasq does not).
+
+| path | first OFFER, dnsmasq s | first OFFER, bootherd s | largest TFTP file | dnsmasq s | bootherd s |
+|---|---|---|---|---|---|
+${paths.map(serverRow).join('\n')}
 
 - Run: ${started.toISOString()}, ${cpus().length} × ${cpu}, load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' / ')} (the machine is shared: other work ran at the same time).
 - ${qemu}; payload ${payload.kernelPackage} ${payload.kernelVersion}, busybox-static ${payload.busyboxVersion}.

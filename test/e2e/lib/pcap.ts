@@ -70,6 +70,9 @@ export interface TftpTransfer {
   maxBurst: number;
   /** ERROR code the server sent, if any. */
   error: number | undefined;
+  /** Capture time of the RRQ and of the last packet of the session, in seconds. */
+  start: number;
+  end: number;
 }
 
 function cstrings(b: Buffer): string[] {
@@ -92,7 +95,7 @@ export function tftpTransfers(datagrams: readonly UdpDatagram[], serverIp: strin
     const op = d.payload.readUInt16BE(0);
     if (d.dst === serverIp && d.dport === 69 && op === 1) {
       const parts = cstrings(d.payload.subarray(2));
-      const t: TftpTransfer = { file: parts[0] ?? '', client: `${d.src}:${d.sport}`, requested: options(parts.slice(2)), acknowledged: undefined, dataBlocks: 0, maxBurst: 0, error: undefined };
+      const t: TftpTransfer = { file: parts[0] ?? '', client: `${d.src}:${d.sport}`, requested: options(parts.slice(2)), acknowledged: undefined, dataBlocks: 0, maxBurst: 0, error: undefined, start: d.time, end: d.time };
       transfers.push(t);
       byClient.set(t.client, t);
       continue;
@@ -100,6 +103,7 @@ export function tftpTransfers(datagrams: readonly UdpDatagram[], serverIp: strin
     if (d.src === serverIp && d.sport !== 69) {
       const t = byClient.get(`${d.dst}:${d.dport}`);
       if (t === undefined) continue;
+      t.end = d.time;
       if (op === 6) t.acknowledged = options(cstrings(d.payload.subarray(2)));
       else if (op === 3) {
         t.dataBlocks++;
@@ -109,7 +113,9 @@ export function tftpTransfers(datagrams: readonly UdpDatagram[], serverIp: strin
       } else if (op === 5) t.error = d.payload.readUInt16BE(2);
     } else if (d.dst === serverIp) {
       const t = byClient.get(`${d.src}:${d.sport}`);
-      if (t !== undefined && op === 4) burst.set(t, 0);
+      if (t === undefined) continue;
+      t.end = d.time;
+      if (op === 4) burst.set(t, 0);
     }
   }
   return transfers;

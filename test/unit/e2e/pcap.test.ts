@@ -73,11 +73,11 @@ test('a windowed transfer: options asked and acknowledged, and 4 blocks per ACK'
   ];
   const t = tftpTransfers(udpDatagrams(pcap(frames)), S);
   assert.deepEqual(
-    t.map((x) => ({ file: x.file, requested: x.requested, acknowledged: x.acknowledged, dataBlocks: x.dataBlocks, maxBurst: x.maxBurst, error: x.error })),
+    t.map((x) => ({ file: x.file, requested: x.requested, acknowledged: x.acknowledged, dataBlocks: x.dataBlocks, maxBurst: x.maxBurst, error: x.error, seconds: x.end - x.start })),
     [
-      { file: 'grubx64.efi', requested: { blksize: '1468', windowsize: '4' }, acknowledged: { blksize: '1468', windowsize: '4' }, dataBlocks: 6, maxBurst: 4, error: undefined },
-      { file: 'vmlinuz', requested: { blksize: '1024' }, acknowledged: undefined, dataBlocks: 2, maxBurst: 1, error: undefined },
-      { file: 'command.lst', requested: {}, acknowledged: undefined, dataBlocks: 0, maxBurst: 0, error: 1 },
+      { file: 'grubx64.efi', requested: { blksize: '1468', windowsize: '4' }, acknowledged: { blksize: '1468', windowsize: '4' }, dataBlocks: 6, maxBurst: 4, error: undefined, seconds: 10 },
+      { file: 'vmlinuz', requested: { blksize: '1024' }, acknowledged: undefined, dataBlocks: 2, maxBurst: 1, error: undefined, seconds: 4 },
+      { file: 'command.lst', requested: {}, acknowledged: undefined, dataBlocks: 0, maxBurst: 0, error: 1, seconds: 1 },
     ],
   );
 });
