@@ -6,7 +6,9 @@
 // Accept-Ranges, Last-Modified, If-Modified-Since, If-Range; Content-Type by name
 // (application/efi for .efi: EDK2 HTTP Boot needs it). Hot files come straight from the shared
 // in-memory Buffer, large ones are streamed in 1 MiB chunks. Every answer to a file request emits
-// one boot event (stage `http`, kind `file`). Error bodies are the bare reason phrase: no stack
+// one boot event (stage `http`, kind `file`), except misses past a client's burst: those are
+// counted into one `file-misses` event per client and window (misses.ts), so a scanner cannot
+// flood the log and the store. Error bodies are the bare reason phrase: no stack
 // traces, versions or server paths (SECURITY.md H11).
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
@@ -21,6 +23,7 @@ import { FileError } from '../files/errors.ts';
 import { contentTypeFor } from './content-type.ts';
 import { HttpListener, publicBody } from './listener.ts';
 import type { HttpLimits, TlsMaterial } from './listener.ts';
+import { MissAggregator } from './misses.ts';
 import { parseRange } from './range.ts';
 import { decodeRequestTarget, MAX_TARGET_LENGTH } from './request-path.ts';
 
@@ -39,6 +42,10 @@ export interface HttpAppOptions {
   listener?: HttpListener;
   /** Read size for files streamed from disk (default 1 MiB). */
   streamChunkBytes?: number;
+  /** How file misses (404s, refusals) become boot events: a burst per client, then one summary per window. */
+  misses?: { burst?: number; windowMs?: number; maxClients?: number };
+  /** Clock for the miss windows (tests). */
+  now?: () => number;
 }
 
 export const DEFAULT_STREAM_CHUNK = 1024 * 1024;
@@ -55,6 +62,9 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   const listener = opts.listener ?? new HttpListener({ tls: opts.tls, limits: opts.limits, logger: log });
   const chunk = opts.streamChunkBytes ?? DEFAULT_STREAM_CHUNK;
   const remoteLog = new RateLimitedLog(log);
+  const misses = new MissAggregator({ emit: (e) => opts.events.emit(e), ...opts.misses, ...(opts.now !== undefined ? { now: opts.now } : {}) });
+  const sweep = setInterval(() => misses.sweep(), opts.misses?.windowMs ?? 10_000);
+  sweep.unref();
 
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const app = Fastify({
@@ -79,6 +89,11 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   });
 
   LISTENERS.set(listener.server, listener);
+  // Counted misses are reported when the server stops, not lost.
+  app.addHook('onClose', async () => {
+    clearInterval(sweep);
+    misses.sweep(true);
+  });
   // Requests reach the app only once every route is registered; until then the listener holds them.
   app.addHook('onReady', async () => {
     if (handler !== undefined) listener.setHandler(handler);
@@ -118,7 +133,7 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     method: ['GET', 'HEAD'],
     url: '/*',
     exposeHeadRoute: false,
-    handler: (req, reply) => serveFile(req, reply, opts.resolver, opts.events, chunk, log),
+    handler: (req, reply) => serveFile(req, reply, opts.resolver, opts.events, misses, chunk, log),
   });
   return app;
 }
@@ -129,11 +144,13 @@ export function listenerOf(app: FastifyInstance): HttpListener | undefined {
 }
 const LISTENERS = new WeakMap<object, HttpListener>();
 
-async function serveFile(req: FastifyRequest, reply: FastifyReply, resolver: FileResolver, events: Pick<EventBus, 'emit'>, chunk: number, log: Logger): Promise<void> {
+async function serveFile(req: FastifyRequest, reply: FastifyReply, resolver: FileResolver, events: Pick<EventBus, 'emit'>, misses: MissAggregator, chunk: number, log: Logger): Promise<void> {
   const started = performance.now();
   const rawUrl = req.raw.url ?? '';
   const target = decodeRequestTarget(rawUrl);
-  const record = (path: string, size: number | undefined, range: string | undefined): void => {
+  const record = (path: string, size: number | undefined, range: string | undefined, missStatus?: number): void => {
+    // A miss beyond the client's burst is only counted (one summary event per window).
+    if (missStatus !== undefined && !misses.miss(clientAddress(req), clean(path, 128), missStatus)) return;
     onClose(reply.raw, () => {
       const client = clientAddress(req);
       events.emit({
@@ -155,7 +172,7 @@ async function serveFile(req: FastifyRequest, reply: FastifyReply, resolver: Fil
     });
   };
   if (!target.ok) {
-    record(rawUrl, undefined, undefined);
+    record(rawUrl, undefined, undefined, target.status);
     log.debug({ client: clientAddress(req), reason: target.reason, status: target.status }, 'http request refused');
     return fixed(reply, target.status);
   }
@@ -165,7 +182,7 @@ async function serveFile(req: FastifyRequest, reply: FastifyReply, resolver: Fil
     file = await resolver.open(target.path);
   } catch (err) {
     const status = err instanceof FileError && err.code === 'BH_FILES_BAD_NAME' ? 400 : 404;
-    record(target.path, undefined, undefined);
+    record(target.path, undefined, undefined, status);
     if (err instanceof FileError) log.debug({ client: clientAddress(req), code: err.code, why: err.message }, 'http file refused');
     else log.error({ err }, 'BH_HTTP_OPEN: the resolver failed unexpectedly');
     return fixed(reply, status);
