@@ -1,22 +1,34 @@
-// HTTP benchmark: bootherd's boot-file server against nginx (Debian package nginx, one worker,
-// sendfile on, its own config, loopback only) on the same files with the same wrk parameters, in
-// one run. Every child is started here and stopped by its PID. Bounded: about a minute.
-// Usage: node bench/http/run.ts [--seconds N]
+// HTTP benchmark: bootherd against nginx (Debian package nginx, one worker, sendfile on, its own
+// config, loopback only) on the same work with the same wrk parameters, in one run. bootherd runs
+// as an operator runs it: `bin/bootherd serve` with a SQLite store, every boot event logged as a
+// JSON line (to a file, as journald would take it) and stored, and a host record with a profile in
+// the store, so /boot.ipxe?mac=... takes the whole dynamic path (lookup, plan, render). nginx serves
+// a static copy of the very bytes that script renders to. Every child is started here and stopped
+// by its PID. Bounded: about two minutes with the default 5 s per case.
+// Usage: node bench/http/run.ts [--seconds N] [--large-only] [--small-only] [--profile DIR]
+//   --profile DIR: run bootherd with --cpu-prof, profiles written to DIR (for finding hot paths).
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openStore } from '../../src/store/index.ts';
+import { silentLogger } from '../../src/log/logger.ts';
 
-const secondsArg = process.argv.indexOf('--seconds');
-const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 5;
-/** --large-only: skip the 1 KiB cases (for tuning the large-file path). */
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const SECONDS = Number(arg('--seconds') ?? 5);
 const LARGE_ONLY = process.argv.includes('--large-only');
+const SMALL_ONLY = process.argv.includes('--small-only');
+const PROFILE_DIR = arg('--profile');
 const NODE = process.execPath;
-const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const MAC = '52:54:00:be:4c:01';
 
 for (const [cmd, pkg] of [['wrk', 'wrk'], ['nginx', 'nginx'], ['curl', 'curl']]) {
   if (spawnSync('sh', ['-c', `command -v ${cmd} || test -x /usr/sbin/${cmd}`]).status !== 0) throw new Error(`${cmd} is missing: apt-get install ${pkg}`);
@@ -41,18 +53,51 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startBootherd(noCache: boolean): Promise<number> {
-  const child = spawn(NODE, [SERVER, root, ...(noCache ? ['--no-cache'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /PORT (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`bench server exited ${code}`)));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A state directory whose store holds one profile and one active host with that profile. */
+async function prepareState(name: string): Promise<string> {
+  const state = join(dir, name);
+  mkdirSync(state, { recursive: true });
+  const store = await openStore(`sqlite:${join(state, 'bootherd.db')}`, { logger: silentLogger() });
+  await store.migrate();
+  const p = await store.profiles.create({
+    name: 'debian-12',
+    spec: {
+      kind: 'linux',
+      kernel: 'debian/12/linux',
+      initrd: ['debian/12/initrd.gz'],
+      // A realistic preseeded command line, long enough that the script is about 1 KiB.
+      cmdline:
+        'console=ttyS0,115200n8 console=tty0 auto=true priority=critical preseed/url=http://198.18.0.1:8080/preseed.cfg netcfg/choose_interface=auto netcfg/get_hostname=node01 netcfg/get_domain=lab.example debian-installer/locale=en_US.UTF-8 keyboard-configuration/xkb-keymap=us mirror/http/hostname=deb.debian.org mirror/http/directory=/debian apparmor=0 ipv6.disable=1 net.ifnames=0 biosdevname=0 quiet',
+    },
   });
+  await store.hosts.create({ macs: [MAC], hostname: 'node01', state: 'active', profileId: p.id });
+  await store.close();
+  return state;
+}
+
+/** `bootherd serve` on loopback (HTTP only); resolves with its port once it logs that it is ready. */
+async function startServe(name: string, httpExtra: string[]): Promise<number> {
+  const state = await prepareState(name);
+  const port = await freePort();
+  const cfg = join(dir, `${name}.yaml`);
+  writeFileSync(cfg, [`state_dir: ${state}`, `boot_root: ${root}`, 'user: root', 'log:', '  format: json', 'tftp:', '  enabled: false', 'http:', '  address: 127.0.0.1', `  port: ${port}`, '  max_connections_per_ip: 1024', ...httpExtra.map((l) => `  ${l}`), ''].join('\n'));
+  const logFile = join(dir, `${name}.log`);
+  const fd = openSync(logFile, 'a');
+  const prof = PROFILE_DIR !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('BOOTHERD_')) env[k] = v;
+  const child = spawn(NODE, [...prof, MAIN, 'serve', '--config', cfg], { stdio: ['ignore', fd, 'inherit'], env });
+  closeSync(fd);
+  children.push(child);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (let i = 0; i < 600 && !exited; i++) {
+    if (readFileSync(logFile, 'utf8').includes('"event":"ready"')) return port;
+    await sleep(50);
+  }
+  throw new Error(`bootherd serve (${name}) did not become ready: see ${logFile}`);
 }
 
 async function startNginx(): Promise<number> {
@@ -83,7 +128,7 @@ http {
   children.push(child);
   for (let i = 0; i < 100; i++) {
     if (spawnSync('curl', ['-sf', '-o', '/dev/null', `http://127.0.0.1:${port}/small.bin`]).status === 0) return port;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   throw new Error('nginx did not start');
 }
@@ -117,33 +162,43 @@ function curlRate(port: number, n: number): number {
 }
 
 const rows: string[][] = [];
+const notes: string[] = [];
 try {
+  const bh = await startServe('serve', []);
+  // The same server with the hot-file cache off: files come from disk on every request.
+  const bhStream = LARGE_ONLY || !SMALL_ONLY ? await startServe('serve-nocache', ['cache_size: 0']) : undefined;
+  // nginx serves the exact bytes of the per-host script, as a static file of the same size.
+  const script = spawnSync('curl', ['-sf', `http://127.0.0.1:${bh}/boot.ipxe?mac=${MAC}`], { encoding: 'buffer' });
+  if (script.status !== 0 || !script.stdout.toString().includes('kernel ')) throw new Error(`bootherd did not render the host's script: ${script.stdout.toString()}`);
+  writeFileSync(join(root, 'script.ipxe'), script.stdout);
+  notes.push(`per-host script: ${script.stdout.length} bytes (nginx serves a copy as script.ipxe)`);
   const nginx = await startNginx();
-  const bh = await startBootherd(false);
-  const bhStream = await startBootherd(true);
   const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
   for (const c of LARGE_ONLY ? [] : [1, 16, 64]) {
-    const n = wrk(nginx, '/small.bin', c);
-    const b = wrk(bh, '/small.bin', c);
-    rows.push([`1 KiB, wrk ${c} conn (req/s)`, fmt(n.rps), fmt(b.rps), (b.rps / n.rps).toFixed(2)]);
+    const n = wrk(nginx, '/script.ipxe', c);
+    const d = wrk(bh, `/boot.ipxe?mac=${MAC}`, c);
+    const s = wrk(bh, '/script.ipxe', c);
+    rows.push([`iPXE script, wrk ${c} conn (req/s): per-host /boot.ipxe`, fmt(n.rps), fmt(d.rps), (d.rps / n.rps).toFixed(2)]);
+    rows.push([`iPXE script, wrk ${c} conn (req/s): same bytes as a static file`, fmt(n.rps), fmt(s.rps), (s.rps / n.rps).toFixed(2)]);
   }
-  {
+  if (!SMALL_ONLY && bhStream !== undefined) {
     const n = wrk(nginx, '/large.bin', 16);
     const b = wrk(bh, '/large.bin', 16);
     const s = wrk(bhStream, '/large.bin', 16);
     rows.push(['32 MiB, wrk 16 conn (MiB/s), cached', fmt(n.mbps), fmt(b.mbps), (b.mbps / n.mbps).toFixed(2)]);
-    rows.push(['32 MiB, wrk 16 conn (MiB/s), streamed', fmt(n.mbps), fmt(s.mbps), (s.mbps / n.mbps).toFixed(2)]);
+    rows.push(['32 MiB, wrk 16 conn (MiB/s), from disk', fmt(n.mbps), fmt(s.mbps), (s.mbps / n.mbps).toFixed(2)]);
+    const cn = curlRate(nginx, 5);
+    const cb = curlRate(bh, 5);
+    const cs = curlRate(bhStream, 5);
+    rows.push(['32 MiB, curl x5 sequential (MiB/s), cached', fmt(cn), fmt(cb), (cb / cn).toFixed(2)]);
+    rows.push(['32 MiB, curl x5 sequential (MiB/s), from disk', fmt(cn), fmt(cs), (cs / cn).toFixed(2)]);
   }
-  {
-    const n = curlRate(nginx, 5);
-    const b = curlRate(bh, 5);
-    const s = curlRate(bhStream, 5);
-    rows.push(['32 MiB, curl x5 sequential (MiB/s), cached', fmt(n), fmt(b), (b / n).toFixed(2)]);
-    rows.push(['32 MiB, curl x5 sequential (MiB/s), streamed', fmt(n), fmt(s), (s / n).toFixed(2)]);
-  }
+  const log = statSync(join(dir, 'serve.log')).size;
+  notes.push(`bootherd serve wrote ${(log / 1024 / 1024).toFixed(1)} MiB of JSON log lines during the run`);
 } finally {
-  for (const c of children) if (c.pid !== undefined && c.exitCode === null) process.kill(c.pid, 'SIGTERM');
-  await new Promise((r) => setTimeout(r, 300));
+  // SIGINT: bootherd stops cleanly (and writes its CPU profile when asked to).
+  for (const c of children) if (c.pid !== undefined && c.exitCode === null) process.kill(c.pid, 'SIGINT');
+  for (let i = 0; i < 100 && children.some((c) => c.exitCode === null && c.signalCode === null); i++) await sleep(100);
   for (const c of children) if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 }
@@ -151,7 +206,8 @@ try {
 const header = ['case', 'nginx', 'bootherd', 'ratio'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
 const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-console.log(`wrk -t1, ${SECONDS} s per case; nginx 1 worker (sendfile on), bootherd 1 process; loopback; ${new Date().toISOString()}`);
+console.log(`wrk -t1, ${SECONDS} s per case; nginx 1 worker (sendfile on), bootherd serve 1 process (events logged and stored); loopback; ${new Date().toISOString()}`);
+for (const n of notes) console.log(`- ${n}`);
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const r of rows) console.log(line(r));
