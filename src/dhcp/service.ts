@@ -174,25 +174,27 @@ function serveOn(bound: Bound[], opts: DhcpStartOptions, listening: () => { inte
   };
 
   // Hands a datagram to the kernel; failures are counted and logged, never thrown. A reply counts as
-  // in flight until the socket reports it sent, so stop() does not close the socket under it.
-  const onSent = (b: Bound, address: string, port: number, err: Error | null | undefined): void => {
+  // in flight until the socket reports it sent, so stop() does not close the socket under it. One
+  // completion callback per socket (Node's send error carries the address and port), none per reply.
+  const onSent = (b: Bound, err: Error | null | undefined): void => {
     if (err) {
+      const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
       bump('send_errors');
-      limited.warn(`send:${b.iface}:${(err as NodeJS.ErrnoException).code ?? ''}`, { interface: b.iface, to: address, port, err: err.message }, 'could not send a DHCP reply');
+      limited.warn(`send:${b.iface}:${e.code ?? ''}`, { interface: b.iface, to: e.address, port: e.port, err: err.message }, 'could not send a DHCP reply');
     } else {
       bump('sent');
       bump(b.sentKey);
     }
     settled();
   };
+  const completions = new Map<Bound, (err: Error | null) => void>(bound.map((b) => [b, (err: Error | null) => onSent(b, err)]));
   const send = (b: Bound, reply: ServiceReply): void => {
     const address = reply.broadcast ? BROADCAST : reply.to.address;
-    const port = reply.to.port;
     inFlight++;
     try {
-      b.socket.send(reply.data, port, address, (err) => onSent(b, address, port, err));
+      b.socket.send(reply.data, reply.to.port, address, completions.get(b));
     } catch (err) {
-      onSent(b, address, port, err as Error);
+      onSent(b, Object.assign(err as Error, { address, port: reply.to.port }));
     }
   };
 

@@ -186,6 +186,27 @@ test('expired leases are reclaimed periodically while serving, and never after s
   assert.equal(runs, after, 'no reclaim after stop()');
 });
 
+test('a reply that cannot be sent is counted as a send error; the service keeps serving and stops cleanly', async () => {
+  const f = await loopbackFactory();
+  const c = await client();
+  const server: DhcpHandler = {
+    handle: async (buf, meta) => [{ data: Buffer.from('r'), to: { address: '127.0.0.1', port: Buffer.from(buf).toString() === 'bad' ? 0 : meta.source.port }, broadcast: false }],
+  };
+  const svc = await startDhcpService({ interfaces: [{ name: 'lan0', mode: 'full' }], server, logger: silentLogger(), openSocket: f.open, interfaceAddress: (n) => ADDRS[n]! });
+  try {
+    const port = portOf(f.opened, 'lan0', 67);
+    c.send('bad', port, '127.0.0.1');
+    await waitUntil(() => svc.counters().send_errors === 1);
+    const got = once(c, 'message');
+    c.send('good', port, '127.0.0.1');
+    assert.equal(((await got)[0] as Buffer).toString(), 'r');
+    await waitUntil(() => svc.counters().sent === 1);
+  } finally {
+    c.close();
+    await svc.stop();
+  }
+});
+
 /** A minimal DHCP datagram of the given message type (header, cookie, option 53, END), tagged in xid. */
 function dhcpOf(type: number, tag: number): Buffer {
   const b = Buffer.alloc(244);
