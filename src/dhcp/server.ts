@@ -109,6 +109,7 @@ interface HostView {
 
 /** Drop: the packet itself is unacceptable. Ignore: a valid request we choose not to answer. */
 type Outcome = { replies: DhcpReply[] };
+const repliesOf = (o: Outcome): DhcpReply[] => o.replies;
 
 export class DhcpServer {
   private readonly cfg: CompiledDhcpConfig;
@@ -200,18 +201,25 @@ export class DhcpServer {
   }
 
   /** Handles one datagram. Never throws and never rejects: failures are counted and logged. */
-  async handle(buf: Uint8Array, meta: DhcpRequestMeta): Promise<DhcpReply[]> {
+  handle(buf: Uint8Array, meta: DhcpRequestMeta): Promise<DhcpReply[]> {
+    // Most requests (DISCOVER, drops) finish synchronously; only a lease write makes one wait.
     try {
-      return (await this.process(buf, meta)).replies;
+      const out = this.process(buf, meta);
+      if (out instanceof Promise) return out.then(repliesOf, (err: unknown) => this.failed(err));
+      return Promise.resolve(out.replies);
     } catch (err) {
-      this.count('dropped.internal_error');
-      try {
-        this.rl.warn('internal', { code: 'BH_DHCP_INTERNAL', err }, 'dhcp request failed inside the server; this is a bug, please report it with the packet');
-      } catch {
-        // logging must never turn a drop into a throw
-      }
-      return [];
+      return Promise.resolve(this.failed(err));
     }
+  }
+
+  private failed(err: unknown): DhcpReply[] {
+    this.count('dropped.internal_error');
+    try {
+      this.rl.warn('internal', { code: 'BH_DHCP_INTERNAL', err }, 'dhcp request failed inside the server; this is a bug, please report it with the packet');
+    } catch {
+      // logging must never turn a drop into a throw
+    }
+    return [];
   }
 
   private count(key: string): void {
@@ -256,7 +264,7 @@ export class DhcpServer {
     return n > this.cfg.maxRequestsPerClient;
   }
 
-  private async process(buf: Uint8Array, meta: DhcpRequestMeta): Promise<Outcome> {
+  private process(buf: Uint8Array, meta: DhcpRequestMeta): Outcome | Promise<Outcome> {
     this.count('received');
     const decoded = decodeDhcp(buf);
     if (!decoded.ok) return this.drop(DECODE_REASONS[decoded.error.code] ?? 'malformed', meta, { error: decoded.error.code });
@@ -447,7 +455,7 @@ export class DhcpServer {
 
   // ---------------------------------------------------------------- full DHCP
 
-  private async full(x: Exchange): Promise<Outcome> {
+  private full(x: Exchange): Outcome | Promise<Outcome> {
     if (x.subnet === undefined) return this.ignore(x, 'no_subnet', { localAddress: x.meta.localAddress });
     switch (x.type) {
       case MSG.DISCOVER:
