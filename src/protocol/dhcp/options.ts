@@ -208,12 +208,16 @@ export function relayAgentInfo(buf: Raw): Map<number, Uint8Array> | undefined {
 /** Option 55 as a list of codes, each once, in order; 0, 52 and 255 are left out (D21). */
 export function requestedOptions(buf: Raw): number[] | undefined {
   if (buf === undefined || buf.length === 0) return undefined;
-  const seen = new Uint8Array(256);
   const out: number[] = [];
+  // A usual list (a dozen codes) is checked against what is already kept; a long one through a table.
+  const seen = buf.length > 32 ? new Uint8Array(256) : undefined;
   for (let i = 0; i < buf.length; i++) {
     const c = buf[i] as number;
-    if (c === 0 || c === 52 || c === 255 || seen[c]) continue;
-    seen[c] = 1;
+    if (c === 0 || c === 52 || c === 255) continue;
+    if (seen !== undefined) {
+      if (seen[c]) continue;
+      seen[c] = 1;
+    } else if (out.includes(c)) continue;
     out.push(c);
   }
   return out;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  PXE_SUB, RELAY_SUB, clientArch, clientUuid, encodeClientUuid, encodeIp, encodeIpList, encodePxeBootItem,
+  PXE_SUB, RELAY_SUB, requestedOptions, clientArch, clientUuid, encodeClientUuid, encodeIp, encodeIpList, encodePxeBootItem,
   encodePxeBootMenu, encodePxeBootServers, encodePxeMenuPrompt, encodePxeVendorOptions, encodeU16, encodeU32,
   ipListOption, isIpv4, pxeBootItem, pxeBootMenu, pxeVendorOptions, relayAgentInfo, stringOption, userClasses,
   vendorClass,
@@ -89,5 +89,19 @@ describe('isIpv4 and encodeIp agree with the dotted-quad definition', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('requestedOptions', () => {
+  it('keeps each code once, in first-seen order, without 0, 52 and 255, for short and long lists alike', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 300 }), (buf) => {
+        const expected: number[] = [];
+        for (const c of buf) if (c !== 0 && c !== 52 && c !== 255 && !expected.includes(c)) expected.push(c);
+        assert.deepEqual(requestedOptions(buf), expected);
+      }),
+      { numRuns: 1000 },
+    );
+    assert.equal(requestedOptions(new Uint8Array(0)), undefined);
   });
 });
