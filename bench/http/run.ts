@@ -66,10 +66,10 @@ async function prepareState(name: string): Promise<string> {
     spec: {
       kind: 'linux',
       kernel: 'debian/12/linux',
-      initrd: ['debian/12/initrd.gz'],
+      initrd: ['debian/12/initrd.gz', 'debian/12/firmware.cpio.gz'],
       // A realistic preseeded command line, long enough that the script is about 1 KiB.
       cmdline:
-        'console=ttyS0,115200n8 console=tty0 auto=true priority=critical preseed/url=http://198.18.0.1:8080/preseed.cfg netcfg/choose_interface=auto netcfg/get_hostname=node01 netcfg/get_domain=lab.example debian-installer/locale=en_US.UTF-8 keyboard-configuration/xkb-keymap=us mirror/http/hostname=deb.debian.org mirror/http/directory=/debian apparmor=0 ipv6.disable=1 net.ifnames=0 biosdevname=0 quiet',
+        'console=ttyS0,115200n8 console=tty0 auto=true priority=critical preseed/url=http://198.18.0.1:8080/preseed.cfg netcfg/choose_interface=auto netcfg/get_hostname=node01 netcfg/get_domain=lab.example debian-installer/locale=en_US.UTF-8 keyboard-configuration/xkb-keymap=us mirror/http/hostname=deb.debian.org mirror/http/directory=/debian partman-auto/method=lvm partman-auto/choose_recipe=atomic partman/confirm=true grub-installer/bootdev=default apparmor=0 ipv6.disable=1 net.ifnames=0 quiet',
     },
   });
   await store.hosts.create({ macs: [MAC], hostname: 'node01', state: 'active', profileId: p.id });
