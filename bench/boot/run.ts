@@ -208,7 +208,9 @@ ${paths.map(row).join('\n')}
 
 The server's own share, read from the pcap of the same boots (medians): how long the server took to
 offer an address to the firmware's first DHCPDISCOVER, and the largest TFTP transfer of the boot
-(RRQ to its last packet; bootherd honours TFTP windowsize, dnsmasq does not).
+(RRQ to its last packet). The kernel comes from pxelinux or GRUB, which ask no TFTP windowsize, so
+both servers send it lock-step; EDK2 asks windowsize 4 for the loaders, which bootherd honours and
+dnsmasq ignores (the loaders are small: snponly.efi is the row that shows it).
 
 | path | first OFFER, dnsmasq s | first OFFER, bootherd s | largest TFTP file | dnsmasq s | bootherd s |
 |---|---|---|---|---|---|
@@ -216,7 +218,7 @@ ${paths.map(serverRow).join('\n')}
 
 - Run: ${started.toISOString()}, ${cpus().length} × ${cpu}, load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' / ')} (the machine is shared: other work ran at the same time).
 - ${qemu}; payload ${payload.kernelPackage} ${payload.kernelVersion}, busybox-static ${payload.busyboxVersion}.
-- Reference server: ${sides.find((s) => s.kind === 'dnsmasq')?.note ?? 'dnsmasq'}, default settings (it pings an address before offering it, about 3 s per first offer).
+- Reference server: ${sides.find((s) => s.kind === 'dnsmasq')?.note ?? 'dnsmasq'}, default settings.
 - bootherd: ${sides.find((s) => s.kind === 'bootherd')?.note ?? 'bootherd'}.
 - Both labs send IPv6 router advertisements with router lifetime 0 (radvd), so iPXE does not wait ~13 s for a router at each DHCP stage; without them the BIOS iPXE → HTTP path took 39 s instead of 19 s here.
 - dnsmasq boots from pxelinux/GRUB/iPXE files the bench writes; bootherd generates them per host from its inventory (a profile per path whose command line holds the run's token). bootherd is restarted between the pxelinux/GRUB paths and the iPXE paths (its loader chain settings); restarts are not timed.
