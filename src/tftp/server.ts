@@ -36,6 +36,8 @@ import type { RequestPacket } from '../protocol/tftp/packets.ts';
 import { blksizeForMtu, negotiate } from '../protocol/tftp/options.ts';
 import { toNetascii } from '../protocol/tftp/netascii.ts';
 import { blockCount, WindowSender } from '../protocol/tftp/window.ts';
+import { fromSockaddr, loadFastUdp, POLLFD_BYTES, POLLIN, sameSockaddr, SOCKADDR_BYTES, sockaddrIn } from './udp-fast.ts';
+import type { FastUdp } from './udp-fast.ts';
 
 export interface TftpLimits {
   /** Concurrent transfers in this process. */
@@ -98,6 +100,12 @@ export interface TftpServerOptions {
   now?: () => number;
   /** Period of the retransmission/idle timer (default 20 ms). */
   tickMs?: number;
+  /**
+   * The hot path (default on, unless createSocket is given): transfer sockets are read and written
+   * through libc, and after sending the server waits up to waitUs for the next ACK instead of going
+   * back to the event loop, for at most sliceMs at a time. false: node:dgram only.
+   */
+  fastPath?: { waitUs?: number; sliceMs?: number } | false;
 }
 
 export type TftpStartOptions = { address: string; port: number } | { socket: Socket };
@@ -160,6 +168,10 @@ class Session {
   chunkFirstBlock = 0;
   chunkBlocks = 0;
   reading = false;
+  // Hot path: the descriptor of `socket`, the client's sockaddr_in and one DATA packet buffer.
+  fd = -1;
+  peer: Buffer | undefined;
+  packet: Buffer | undefined;
   constructor(key: string, rinfo: RemoteInfo, filename: string, listener: Listener, now: number, bytesIn: number) {
     this.key = key;
     this.address = rinfo.address;
@@ -189,6 +201,21 @@ export class TftpServer {
   private readonly perIp = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private readonly fast: FastUdp | undefined;
+  private readonly waitNs: number;
+  private readonly sliceMs: number;
+  /** Sessions read through the hot path, and their pollfd array (rebuilt when the set changes). */
+  private readonly hot = new Set<Session>();
+  private hotList: Session[] = [];
+  private pollfds = Buffer.alloc(0);
+  private hotDirty = false;
+  private driving = false;
+  private driveQueued = false;
+  /** Waits in a row that timed out, and drive() entries left that poll without waiting (backoff). */
+  private waitMisses = 0;
+  private skipWaits = 0;
+  private readonly rbuf = Buffer.allocUnsafe(65536);
+  private readonly rfrom = Buffer.alloc(SOCKADDR_BYTES);
   private readonly m: TftpMetrics = {
     requests: 0,
     started: 0,
@@ -216,9 +243,13 @@ export class TftpServer {
     this.limits = { ...DEFAULT_TFTP_LIMITS, ...opts.limits };
     this.mtuOf = opts.mtu ?? defaultMtu;
     this.remap = opts.remap ?? DEFAULT_TFTP_REMAP;
-    this.createSocket = opts.createSocket ?? (() => dgram.createSocket({ type: 'udp4' }));
+    this.createSocket = opts.createSocket ?? (() => dgram.createSocket({ type: 'udp4', lookup: literalLookup }));
     this.now = opts.now ?? (() => performance.now());
     this.tickMs = opts.tickMs ?? 20;
+    this.fast = opts.fastPath === false || opts.createSocket !== undefined ? undefined : loadFastUdp();
+    const fp = opts.fastPath === false ? {} : (opts.fastPath ?? {});
+    this.waitNs = Math.max(0, Math.round((fp.waitUs ?? 1000) * 1000));
+    this.sliceMs = Math.max(0, fp.sliceMs ?? 2);
   }
 
   /** Listens on an address and port, or adopts an already-bound socket. May be called once per address. */
@@ -278,7 +309,7 @@ export class TftpServer {
 
   // ---- requests on the listening socket ----
 
-  private drop(reason: string, rinfo: RemoteInfo, extra: Record<string, unknown> = {}): void {
+  private drop(reason: string, rinfo: { address: string; port: number }, extra: Record<string, unknown> = {}): void {
     this.m.drops[reason] = (this.m.drops[reason] ?? 0) + 1;
     this.remoteLog.warn(`drop:${reason}`, { client: `${rinfo.address}:${rinfo.port}`, reason, ...extra }, 'TFTP packet dropped');
   }
@@ -412,8 +443,11 @@ export class TftpServer {
         this.now(),
       );
       if (neg.oack.length > 0) s.oack = encodeOack(neg.oack);
-      for (let i = 0; i < s.windowsize; i++) s.headers.push(Buffer.alloc(4));
-      const socket = this.createSocket();
+      // The hot path needs the descriptor: make it here and hand it to dgram (which owns it).
+      const peer = this.fast === undefined ? undefined : sockaddrIn(s.address, s.port);
+      const fd = peer === undefined ? -1 : this.fast!.openBound(s.listener.address);
+      if (fd < 0) for (let i = 0; i < s.windowsize; i++) s.headers.push(Buffer.alloc(4));
+      const socket = fd < 0 ? this.createSocket() : dgram.createSocket({ type: 'udp4', lookup: literalLookup });
       s.socket = socket;
       socket.on('message', (msg, rinfo) => this.onSessionPacket(s, msg, rinfo));
       socket.on('error', (err) => {
@@ -422,17 +456,25 @@ export class TftpServer {
       });
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
-        socket.bind({ address: s.listener.address, port: 0 }, () => {
+        socket.bind(fd < 0 ? { address: s.listener.address, port: 0 } : { fd }, () => {
           socket.off('error', reject);
           resolve();
         });
       });
+      if (fd >= 0 && !isClosed(s)) {
+        s.fd = fd;
+        s.peer = peer;
+        s.packet = Buffer.allocUnsafe(4 + Math.min(s.blksize, s.size));
+        this.hot.add(s);
+        this.hotDirty = true;
+      }
       if (isClosed(s)) return;
       s.phase = 'sending';
       s.lastActivity = this.now();
       this.m.started++;
       this.events.emit({ host: s.address, stage: 'tftp', kind: 'transfer-start', detail: this.detail(s) });
       this.pump(s);
+      this.drive();
     } catch (err) {
       this.log.warn({ err, client: s.key }, 'BH_TFTP_START: could not start a transfer (out of file descriptors or sockets?): raise the fd limit (LimitNOFILE=) or lower tftp.max_sessions');
       if (!isClosed(s)) {
@@ -445,17 +487,34 @@ export class TftpServer {
   // ---- packets on a transfer socket ----
 
   private onSessionPacket(s: Session, msg: Buffer, rinfo: RemoteInfo): void {
-    if (s.phase !== 'sending') return;
-    const sender = s.sender!;
     if (rinfo.port !== s.port || rinfo.address !== s.address) {
+      this.onStranger(s, msg, rinfo);
+    } else {
+      this.onPeerPacket(s, msg);
+      if (s.fd >= 0 && s.phase === 'sending' && !this.hot.has(s)) {
+        this.hot.add(s);
+        this.hotDirty = true;
+      }
+    }
+    this.drive();
+  }
+
+  private onStranger(s: Session, msg: Buffer, rinfo: { address: string; port: number }): void {
+    if (s.phase !== 'sending') return;
+    {
       this.m.strangerPackets++;
       // RFC 1350 §4: ERROR 5 to the stranger, the transfer goes on. Never answer an ERROR; bounded.
       if (msg.length >= 2 && msg[1] !== OP_ERROR && msg[0] === 0 && s.strangerReplies < this.limits.maxStrangerReplies && !SERVICE_PORTS.has(rinfo.port)) {
         s.strangerReplies++;
         this.sendTo(s.socket!, encodeError(ERR_UNKNOWN_TID, 'Unknown transfer ID'), rinfo.port, rinfo.address);
       }
-      return;
     }
+  }
+
+  /** A datagram from the transfer's client (`msg` may be a view of a reused buffer: not kept). */
+  private onPeerPacket(s: Session, msg: Buffer): void {
+    if (s.phase !== 'sending') return;
+    const sender = s.sender!;
     s.bytesIn += msg.length;
     // Hot path: an ACK, read in place.
     if (msg.length >= 4 && msg[0] === 0 && msg[1] === OP_ACK) {
@@ -479,7 +538,94 @@ export class TftpServer {
       if (d.packet.code === ERR_OPTIONS && sender.acked < 0) return this.close(s, 'options-declined', true);
       return this.fail(s, 'client-error', { clientError: d.packet.code, clientMessage: JSON.stringify(d.packet.message.slice(0, 100)) });
     }
-    this.drop('unexpected-in-transfer', rinfo);
+    this.drop('unexpected-in-transfer', { address: s.address, port: s.port });
+  }
+
+  // ---- the hot path: wait for the next ACK here rather than in the event loop ----
+
+  /**
+   * Reads the hot sessions' sockets directly: waits up to waitNs for any of them to become
+   * readable, handles what arrived (which sends the next DATA), and repeats; returns to the event
+   * loop when nothing arrives in time, and yields after sliceMs (resuming from setImmediate).
+   */
+  private drive(): void {
+    const fast = this.fast;
+    if (fast === undefined || this.driving || this.stopping) return;
+    this.driving = true;
+    try {
+      const start = this.now();
+      for (let round = 1; ; round++) {
+        if (this.hotDirty) this.rebuildPollSet();
+        const list = this.hotList;
+        const n = list.length;
+        if (n === 0) return;
+        // Back off from waiting when the ACKs do not come in time (a slow link, or a client in
+        // this very process, which cannot answer while this thread waits).
+        const wait = this.skipWaits > 0 ? 0 : this.waitNs;
+        const ready = fast.poll(this.pollfds, n, wait);
+        if (ready <= 0) {
+          if (wait > 0) {
+            this.waitMisses = Math.min(this.waitMisses + 1, 10);
+            this.skipWaits = 1 << this.waitMisses;
+          } else if (round === 1) {
+            this.skipWaits--;
+          }
+          return;
+        }
+        if (wait > 0) this.waitMisses = 0;
+        const fds = this.pollfds;
+        for (let i = 0; i < n; i++) {
+          if (fds.readInt16LE(i * POLLFD_BYTES + 6) === 0) continue;
+          const s = list[i]!;
+          if (!this.drain(s)) {
+            // Readable but nothing to read (an error condition): leave this one to dgram.
+            this.hot.delete(s);
+            this.hotDirty = true;
+          }
+        }
+        if ((round & 7) === 0 && this.now() - start >= this.sliceMs) {
+          if (!this.driveQueued) {
+            this.driveQueued = true;
+            setImmediate(() => {
+              this.driveQueued = false;
+              this.drive();
+            });
+          }
+          return;
+        }
+      }
+    } catch (err) {
+      this.log.error({ err }, 'BH_TFTP_INTERNAL: unexpected error on the transfer hot path; please report it');
+    } finally {
+      this.driving = false;
+    }
+  }
+
+  /** Handles what is queued on a hot session's socket; false when it was readable but empty. */
+  private drain(s: Session): boolean {
+    const fast = this.fast!;
+    let got = false;
+    for (let i = 0; i < 64 && s.phase === 'sending'; i++) {
+      const len = fast.recvFrom(s.fd, this.rbuf, this.rfrom);
+      if (len < 0) break;
+      got = true;
+      const msg = this.rbuf.subarray(0, len);
+      if (sameSockaddr(this.rfrom, s.peer!)) this.onPeerPacket(s, msg);
+      else this.onStranger(s, msg, fromSockaddr(this.rfrom));
+    }
+    return got || s.phase !== 'sending';
+  }
+
+  private rebuildPollSet(): void {
+    this.hotDirty = false;
+    this.hotList = [...this.hot];
+    const need = this.hotList.length * POLLFD_BYTES;
+    if (this.pollfds.length < need) this.pollfds = Buffer.alloc(Math.max(need, 2 * this.pollfds.length));
+    for (let i = 0; i < this.hotList.length; i++) {
+      this.pollfds.writeInt32LE(this.hotList[i]!.fd, i * POLLFD_BYTES);
+      this.pollfds.writeInt16LE(POLLIN, i * POLLFD_BYTES + 4);
+      this.pollfds.writeInt16LE(0, i * POLLFD_BYTES + 6);
+    }
   }
 
   private pump(s: Session): void {
@@ -490,7 +636,8 @@ export class TftpServer {
       if (b < 0) return;
       if (b === 0) {
         sender.takeNext();
-        this.sendTo(sock, s.oack!, s.port, s.address, s);
+        if (s.fd >= 0) this.sendFast(s, s.oack!, s.oack!.length);
+        else this.sendTo(sock, s.oack!, s.port, s.address, s);
         continue;
       }
       let payload: Buffer;
@@ -507,10 +654,25 @@ export class TftpServer {
         payload = s.chunk.subarray(off, off + (end - start));
       }
       sender.takeNext();
+      if (s.fd >= 0) {
+        // The kernel copies the datagram during sendto, so one packet buffer serves every block.
+        const pkt = s.packet!;
+        writeDataHeader(pkt, b);
+        payload.copy(pkt, 4);
+        this.sendFast(s, pkt, 4 + payload.length);
+        continue;
+      }
       const h = s.headers[b % s.windowsize]!;
       writeDataHeader(h, b);
       this.sendTo(sock, [h, payload], s.port, s.address, s);
     }
+  }
+
+  private sendFast(s: Session, pkt: Buffer, len: number): void {
+    s.bytesOut += len;
+    this.m.bytesSent += len;
+    this.m.packetsSent++;
+    this.fast!.sendTo(s.fd, pkt, len, s.peer!);
   }
 
   /** Reads the window starting at block `b` of a file not held in memory, then resumes sending. */
@@ -590,11 +752,13 @@ export class TftpServer {
             continue;
           }
         }
+        if (this.hot.delete(s)) this.hotDirty = true; // stalled: dgram wakes it up again
         this.pump(s);
         this.m.retransmits += sender.retransmits - before;
       }
     }
     if (this.sessions.size === 0) this.stopTimer();
+    else this.drive();
   }
 
   // ---- endings ----
@@ -651,6 +815,11 @@ export class TftpServer {
     const n = (this.perIp.get(s.address) ?? 1) - 1;
     if (n <= 0) this.perIp.delete(s.address);
     else this.perIp.set(s.address, n);
+    if (s.fd >= 0) {
+      this.hot.delete(s);
+      this.hotDirty = true;
+      s.fd = -1;
+    }
     if (s.socket !== undefined) {
       try {
         s.socket.close();
@@ -661,6 +830,11 @@ export class TftpServer {
     void s.file?.close();
     s.chunk = undefined;
   }
+}
+
+/** dgram lookup for IP literals (all this server sends to): answers at once, where the default goes through dns.lookup and a nextTick per send. */
+function literalLookup(address: string, _opts: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
+  cb(null, address, 4);
 }
 
 /** Reads the phase afresh (it changes across awaits). */
