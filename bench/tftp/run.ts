@@ -16,6 +16,9 @@ const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : undefined;
 const REPEAT = quick ? 1 : 3;
+const pointsArg = process.argv.indexOf('--points');
+/** Indexes of the points to run (0-based, comma-separated), e.g. --points 0,1; default all. */
+const onlyPoints = pointsArg >= 0 ? new Set((process.argv[pointsArg + 1] ?? '').split(',').map(Number)) : undefined;
 const CORE = '1';
 const MIB = 1024 * 1024;
 const here = import.meta.dirname;
@@ -84,18 +87,13 @@ function atftp(port: number, file: string, out: string, opts: string[][], pin: b
 }
 
 async function single(s: Server, opts: string[][]): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < REPEAT; i++) {
-    const out = join(outDir, `${s.name}.out`);
-    const t0 = performance.now();
-    await atftp(s.port, 'big32.bin', out, opts, true);
-    const dt = (performance.now() - t0) / 1000;
-    if (statSync(out).size !== 32 * MIB) throw new Error(`${s.name}: short file`);
-    rmSync(out);
-    times.push(dt);
-  }
-  times.sort((a, b) => a - b);
-  return 32 / times[Math.floor(times.length / 2)]!;
+  const out = join(outDir, `${s.name}.out`);
+  const t0 = performance.now();
+  await atftp(s.port, 'big32.bin', out, opts, true);
+  const dt = (performance.now() - t0) / 1000;
+  if (statSync(out).size !== 32 * MIB) throw new Error(`${s.name}: short file`);
+  rmSync(out);
+  return 32 / dt;
 }
 
 async function concurrent(s: Server, n: number): Promise<number> {
@@ -146,52 +144,67 @@ const points: [string, (s: Server) => Promise<number | undefined>][] = [
   ['200 × 4 MiB', (s) => concurrent(s, 200)],
 ];
 
+// Every server runs at once (on its own port, idle unless asked), and each point is measured
+// server after server, REPEAT rounds: drift in the machine's load then hits every server alike.
 const results = new Map<string, Map<string, number | undefined>>();
 const rss = new Map<string, number>();
-const children: ChildProcess[] = [];
+const children = new Map<string, ChildProcess>();
+const median = (xs: number[]): number | undefined => (xs.length === 0 ? undefined : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
 try {
+  const running: Server[] = [];
   for (const s of servers) {
     if (only !== undefined && !only.has(s.name)) continue;
     const child = s.start();
-    children.push(child);
+    children.set(s.name, child);
     await sleep(s.name === 'bootherd' ? 1500 : 500);
     if (child.exitCode !== null) {
       console.error(`${s.name} did not start (exit ${child.exitCode}): left out of this run`);
       continue;
     }
-    const row = new Map<string, number | undefined>();
     // Warm-up (fills bootherd's cache and the page cache for everyone).
     await atftp(s.port, 'big32.bin', join(outDir, 'warm.out'), [['blksize', '1468']], true);
-    for (const [label, fn] of points) {
-      try {
-        row.set(label, await fn(s));
-      } catch (err) {
-        console.error(`${s.name} ${label}: ${String(err)}`);
-        row.set(label, undefined);
+    running.push(s);
+    results.set(s.name, new Map());
+  }
+  for (const [i, [label, fn]] of points.entries()) {
+    if (onlyPoints !== undefined && !onlyPoints.has(i)) continue;
+    const samples = new Map<string, number[]>(running.map((s) => [s.name, []]));
+    const failed = new Set<string>();
+    for (let r = 0; r < REPEAT; r++) {
+      for (const s of running) {
+        if (failed.has(s.name)) continue;
+        try {
+          const v = await fn(s);
+          if (v === undefined) failed.add(s.name);
+          else samples.get(s.name)!.push(v);
+        } catch (err) {
+          console.error(`${s.name} ${label}: ${String(err)}`);
+          failed.add(s.name);
+        }
       }
     }
-    if (s.name === 'bootherd') rss.set(s.name, await rssAt(child.pid!, s.port, 1000));
-    results.set(s.name, row);
-    // The RSS probe's stalled sessions time out on their own; stop the server now.
-    process.kill(child.pid!, 'SIGTERM');
-    await sleep(300);
-    if (child.exitCode === null) process.kill(child.pid!, 'SIGKILL');
+    for (const s of running) results.get(s.name)!.set(label, failed.has(s.name) ? undefined : median(samples.get(s.name)!));
   }
+  const b = children.get('bootherd');
+  if (b !== undefined && running.some((s) => s.name === 'bootherd') && onlyPoints === undefined) rss.set('bootherd', await rssAt(b.pid!, 6901, 1000));
 } finally {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
+  for (const c of children.values()) if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) process.kill(c.pid, 'SIGTERM');
+  await sleep(300);
+  for (const c of children.values()) if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
   rmSync(dir, { recursive: true, force: true });
   rmSync(outDir, { recursive: true, force: true });
 }
 
 const names = [...results.keys()];
 const fmt = (v: number | undefined): string => (v === undefined ? 'n/a' : v.toFixed(0));
-console.log(`\nTFTP, MiB/s (client: atftp 0.8; single transfers pinned with server to core ${CORE}; median of ${REPEAT})\n`);
+console.log(`\nTFTP, MiB/s (client: atftp 0.8; single transfers pinned with server to core ${CORE}; servers interleaved, median of ${REPEAT} rounds)\n`);
 console.log(`| point | ${names.join(' | ')} | bootherd / best peer |`);
 console.log(`|---|${names.map(() => '---').join('|')}|---|`);
 for (const [label] of points) {
   const vals = names.map((n) => results.get(n)?.get(label));
-  const ours = vals[0];
-  const peers = vals.slice(1).filter((v, i) => v !== undefined && !(label.includes('ws 16') && !servers[i + 1]!.windowsize)) as number[];
+  const ours = results.get('bootherd')?.get(label);
+  // Peers without windowsize report n/a at that point, so they never count there.
+  const peers = names.flatMap((n) => (n === 'bootherd' ? [] : [results.get(n)?.get(label)])).filter((v): v is number => v !== undefined);
   const best = peers.length > 0 ? Math.max(...peers) : undefined;
   console.log(`| ${label} | ${vals.map(fmt).join(' | ')} | ${ours !== undefined && best !== undefined ? (ours / best).toFixed(2) + '×' : 'n/a'} |`);
 }
