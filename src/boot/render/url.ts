@@ -11,5 +11,10 @@ export function httpBootUrl(httpBase: string, file: string): string {
   return `${httpBase.replace(/\/+$/, '')}/${path}`;
 }
 
-/** The per-host script URL template (relative to the HTTP base) iPXE fetches. */
-export const IPXE_SCRIPT_TEMPLATE = 'boot.ipxe?mac=${net0/mac}&uuid=${uuid}&arch=${buildarch}&platform=${platform}';
+/**
+ * The per-host script URL template (relative to the HTTP base) iPXE fetches, e.g. when a pending
+ * host polls again. The MAC is expanded as `aa-bb-cc-…` (`:hexhyp`): in a relative URL, iPXE takes
+ * everything before the first ':' as a URI scheme, so `boot.ipxe?mac=52:54:…` fails with
+ * "Operation not supported" (seen with Debian's iPXE in the end-to-end suite).
+ */
+export const IPXE_SCRIPT_TEMPLATE = 'boot.ipxe?mac=${net0/mac:hexhyp}&uuid=${uuid}&arch=${buildarch}&platform=${platform}';

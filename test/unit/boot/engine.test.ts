@@ -186,7 +186,7 @@ describe('register and wait', () => {
     await w.engine.directory.refresh();
     const r = await script(w, `mac=${MAC}&arch=i386`);
     assert.match(r.body, /^sleep 15$/m);
-    assert.match(r.body, /^chain --replace --autofree boot\.ipxe\?mac=\$\{net0\/mac\}/m);
+    assert.match(r.body, /^chain --replace --autofree boot\.ipxe\?mac=\$\{net0\/mac:hexhyp\}/m);
     const [h] = await w.store.hosts.list();
     assert.equal(h?.state, 'pending');
     // Still pending on the next poll.
