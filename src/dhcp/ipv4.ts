@@ -1,30 +1,11 @@
 // IPv4 address arithmetic for the DHCP server: dotted quads ⇄ unsigned 32-bit numbers, CIDR
 // parsing, and the "never send there" address classes. Pure, total functions.
+import { parseIpv4 } from '../protocol/dhcp/options.ts';
 
 /** Parses a dotted quad; undefined unless it is exactly four decimal octets 0..255 (1–3 digits each). */
 export function ipToU32(ip: string): number | undefined {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return undefined;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      part = part * 10 + (c - 48);
-      if (part > 255) return undefined;
-      digits++;
-    } else {
-      return undefined;
-    }
-  }
-  if (dots !== 3 || digits === 0) return undefined;
-  return n * 256 + part;
+  const n = parseIpv4(ip);
+  return n < 0 ? undefined : n;
 }
 
 export function u32ToIp(n: number): string {

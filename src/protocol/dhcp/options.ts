@@ -254,7 +254,7 @@ export function macString(p: DhcpPacket): string {
 }
 
 /** The dotted quad as an unsigned 32-bit number, or -1 unless it is four decimal octets 0..255 (1–3 digits each). */
-function parseIpv4(ip: string): number {
+export function parseIpv4(ip: string): number {
   let n = 0;
   let part = 0;
   let digits = 0;
