@@ -23,10 +23,7 @@ import type { NamedProfile } from '../inventory/resolve.ts';
 export interface ServiceExtras {
   /** Generated files already published (quick mode's kernel and initrds); a fresh registry otherwise. */
   registry?: GeneratedFiles;
-  /**
-   * Quick mode's built-in profile: the default profile for unknown hosts. For the boot engine, once
-   * it is assembled here (InventoryService's `builtinDefault` has the same meaning).
-   */
+  /** Quick mode's built-in profile: what unknown hosts boot (InventoryService's `builtinDefault`). */
   builtinProfile?: NamedProfile;
 }
 
