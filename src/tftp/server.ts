@@ -512,12 +512,12 @@ export class TftpServer {
   }
 
   /** A datagram from the transfer's client (`msg` may be a view of a reused buffer: not kept). */
-  private onPeerPacket(s: Session, msg: Buffer): void {
+  private onPeerPacket(s: Session, msg: Buffer, len = msg.length): void {
     if (s.phase !== 'sending') return;
     const sender = s.sender!;
-    s.bytesIn += msg.length;
+    s.bytesIn += len;
     // Hot path: an ACK, read in place.
-    if (msg.length >= 4 && msg[0] === 0 && msg[1] === OP_ACK) {
+    if (len >= 4 && msg[0] === 0 && msg[1] === OP_ACK) {
       const now = this.now();
       const r = sender.onAck((msg[2]! << 8) | msg[3]!, now);
       if (r === 'progress') {
@@ -533,7 +533,7 @@ export class TftpServer {
       }
       return;
     }
-    const d = decodePacket(msg);
+    const d = decodePacket(len === msg.length ? msg : msg.subarray(0, len));
     if (d.ok && d.packet.op === 'error') {
       if (d.packet.code === ERR_OPTIONS && sender.acked < 0) return this.close(s, 'options-declined', true);
       return this.fail(s, 'client-error', { clientError: d.packet.code, clientMessage: JSON.stringify(d.packet.message.slice(0, 100)) });
@@ -565,8 +565,9 @@ export class TftpServer {
         const ready = fast.poll(this.pollfds, n, wait);
         if (ready <= 0) {
           if (wait > 0) {
-            this.waitMisses = Math.min(this.waitMisses + 1, 10);
-            this.skipWaits = 1 << this.waitMisses;
+            // A busy machine delays a client now and then: back off only after misses in a row.
+            this.waitMisses = Math.min(this.waitMisses + 1, 8);
+            if (this.waitMisses >= 3) this.skipWaits = 1 << (this.waitMisses - 2);
           } else if (round === 1) {
             this.skipWaits--;
           }
@@ -609,9 +610,9 @@ export class TftpServer {
       const len = fast.recvFrom(s.fd, this.rbuf, this.rfrom);
       if (len < 0) break;
       got = true;
-      const msg = this.rbuf.subarray(0, len);
-      if (sameSockaddr(this.rfrom, s.peer!)) this.onPeerPacket(s, msg);
-      else this.onStranger(s, msg, fromSockaddr(this.rfrom));
+      // The buffer is reused: handlers read it now and keep nothing of it.
+      if (sameSockaddr(this.rfrom, s.peer!)) this.onPeerPacket(s, this.rbuf, len);
+      else this.onStranger(s, this.rbuf.subarray(0, len), fromSockaddr(this.rfrom));
     }
     return got || s.phase !== 'sending';
   }
@@ -640,28 +641,31 @@ export class TftpServer {
         else this.sendTo(sock, s.oack!, s.port, s.address, s);
         continue;
       }
-      let payload: Buffer;
       const start = (b - 1) * s.blksize;
       const end = Math.min(s.size, start + s.blksize);
+      let src: Buffer;
+      let off: number;
       if (s.data !== undefined) {
-        payload = s.data.subarray(start, end);
+        src = s.data;
+        off = start;
       } else {
         if (s.chunk === undefined || b < s.chunkFirstBlock || b >= s.chunkFirstBlock + s.chunkBlocks) {
           this.fill(s, b);
           return;
         }
-        const off = (b - s.chunkFirstBlock) * s.blksize;
-        payload = s.chunk.subarray(off, off + (end - start));
+        src = s.chunk;
+        off = (b - s.chunkFirstBlock) * s.blksize;
       }
       sender.takeNext();
       if (s.fd >= 0) {
         // The kernel copies the datagram during sendto, so one packet buffer serves every block.
         const pkt = s.packet!;
         writeDataHeader(pkt, b);
-        payload.copy(pkt, 4);
-        this.sendFast(s, pkt, 4 + payload.length);
+        src.copy(pkt, 4, off, off + (end - start));
+        this.sendFast(s, pkt, 4 + end - start);
         continue;
       }
+      const payload = src.subarray(off, off + (end - start));
       const h = s.headers[b % s.windowsize]!;
       writeDataHeader(h, b);
       this.sendTo(sock, [h, payload], s.port, s.address, s);
