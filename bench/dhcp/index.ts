@@ -2,7 +2,7 @@
 // durable leases), one after the other in the same run, each in fresh namespaces; prints both and
 // their ratio. Not a test: numbers vary 15 % or more between runs on a shared machine.
 //
-//   sudo node_modules/.bin/node bench/dhcp/index.ts [--clients 10000] [--peak-seconds 10] [--only kea|bootherd] [--parts peak,burst]
+//   sudo node_modules/.bin/node bench/dhcp/index.ts [--clients 10000] [--peak-seconds 10] [--only kea|bootherd] [--parts peak,burst] [--rate N]
 //   BENCH_SERVE_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=DIR' gives the server's Node options (profiling; DIR writable by nobody).
 //
 // Measures, per server:
@@ -30,11 +30,14 @@ const { values } = parseArgs({
     only: { type: 'string' },
     window: { type: 'string', default: '1000' },
     parts: { type: 'string', default: 'peak,burst' },
+    rate: { type: 'string' },
   },
 });
 const CLIENTS = Number(values.clients);
 const PEAK_S = Number(values['peak-seconds']);
 const PARTS = new Set((values.parts ?? '').split(','));
+/** --rate N: perfdhcp paced at N exchanges/s instead of unpaced (latency at light load). */
+const RATE = values.rate === undefined ? [] : ['-r', String(Number(values.rate))];
 const SERVER = '198.18.0.1';
 const SUBNET = '198.18.0.0/17';
 const POOL = { start: '198.18.1.0', end: '198.18.127.254' };
@@ -146,9 +149,9 @@ async function withServer<T>(name: string, start: (lab: NetLab, ns: string, dir:
 async function measure(name: string, start: (lab: NetLab, ns: string, dir: string) => Promise<Running>): Promise<Result> {
   let peak: PerfdhcpReport | undefined;
   if (PARTS.has('peak')) {
-    process.stderr.write(`${name}: peak (perfdhcp unpaced, ${PEAK_S} s)...\n`);
+    process.stderr.write(`${name}: peak (perfdhcp ${RATE.length > 0 ? `at ${RATE[1]}/s` : 'unpaced'}, ${PEAK_S} s)...\n`);
     peak = await withServer(name, start, (lab, cliNs) =>
-      runPerfdhcp(lab, cliNs, ['-4', '-l', 'c0', '-R', String(CLIENTS), '-p', String(PEAK_S), SERVER], (PEAK_S + 60) * 1000),
+      runPerfdhcp(lab, cliNs, ['-4', '-l', 'c0', '-R', String(CLIENTS), ...RATE, '-p', String(PEAK_S), SERVER], (PEAK_S + 60) * 1000),
     );
     if (!(Number(peak.rate) > 0)) process.stderr.write(`${name}: perfdhcp rate ${peak.rate}:\n${peak.raw}\n`);
     const x = (e: PerfdhcpReport['discoverOffer']): string => `sent ${e.sent}, answered ${e.received}, drops ${e.drops}, avg delay ${e.avgDelayMs} ms`;
