@@ -111,21 +111,28 @@ async function concurrent(s: Server, n: number): Promise<number> {
 /** RSS of the server with `n` sessions open at once (each got its OACK and ACK 0, then stalls). */
 async function rssAt(pid: number, port: number, n: number): Promise<number> {
   const socks: dgram.Socket[] = [];
+  const waiting = new Set<dgram.Socket>();
+  const rrq = encodeRequest('rrq', 'big32.bin', 'octet', [{ name: 'blksize', value: '1468' }, { name: 'windowsize', value: '16' }]);
   let started = 0;
   for (let i = 0; i < n; i++) {
     const s = dgram.createSocket('udp4');
     s.on('message', (msg, rinfo) => {
       const d = decodePacket(msg);
-      if (d.ok && d.packet.op === 'oack') {
+      if (d.ok && d.packet.op === 'oack' && waiting.delete(s)) {
         started++;
         s.send(encodeAck(0), rinfo.port, rinfo.address);
       }
     });
-    s.send(encodeRequest('rrq', 'big32.bin', 'octet', [{ name: 'blksize', value: '1468' }, { name: 'windowsize', value: '16' }]), port, '127.0.0.1');
+    s.send(rrq, port, '127.0.0.1');
     socks.push(s);
+    waiting.add(s);
     if (i % 50 === 49) await sleep(20);
   }
-  for (let i = 0; i < 100 && started < n; i++) await sleep(50);
+  // Like a real client, ask again (same port: the server dedupes) while no OACK came back.
+  for (let i = 0; i < 100 && started < n; i++) {
+    await sleep(50);
+    if (i % 10 === 9) for (const s of waiting) s.send(rrq, port, '127.0.0.1');
+  }
   await sleep(300);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
