@@ -6,6 +6,26 @@ import { Kysely, sql } from 'kysely';
 import { NodeSqliteDialect } from '../../../src/store/sqlite-dialect.ts';
 import { WriteQueue } from '../../../src/store/write-queue.ts';
 import type { Database } from '../../../src/store/schema.ts';
+import type { SqlWrite } from '../../../src/store/write-queue.ts';
+import type { JobOutcome, SqlStatement, SqliteWriter } from '../../../src/store/sqlite-writer.ts';
+
+/** A stand-in for the SQLite write worker: records each batch's size, commits on the next turn. */
+function fakeWriter(): { writer: SqliteWriter; batches: number[] } {
+  const batches: number[] = [];
+  const run = (jobs: SqlStatement[][]): Promise<JobOutcome[]> => {
+    batches.push(jobs.length);
+    return new Promise((r) => setImmediate(() => r(jobs.map((j) => ({ ok: true, results: j.map(() => ({ changes: 1, lastInsertRowid: 0 })) })))));
+  };
+  return { writer: { run } as unknown as SqliteWriter, batches };
+}
+
+const write = (i: number): SqlWrite<number> => ({
+  statements: [{ sql: 'insert into kv values (?, ?)', params: [`k${i}`, 'v'], rows: false }],
+  result: () => i,
+  kysely: () => Promise.resolve(i),
+});
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 async function memoryDb(): Promise<Kysely<Database>> {
   const db = new Kysely<Database>({ dialect: new NodeSqliteDialect({ database: new DatabaseSync(':memory:') }) });
@@ -58,5 +78,57 @@ describe('WriteQueue', () => {
     assert.equal(done, 5);
     assert.equal(q.pending, 0);
     await db.destroy();
+  });
+
+  describe('commit pacing (write worker)', () => {
+    it('after a busy commit, gathers the writes that trickle in into one next commit', async () => {
+      const db = await memoryDb();
+      const { writer, batches } = fakeWriter();
+      const q = new WriteQueue(db, 512, writer, { minGapMs: 200, enoughJobs: 1000, busyBatch: 8 });
+      const all: Promise<number>[] = Array.from({ length: 10 }, (_, i) => q.push(write(i)));
+      await all[0];
+      for (let i = 10; i < 20; i++) {
+        all.push(q.push(write(i)));
+        await turn();
+      }
+      assert.deepEqual(await Promise.all(all), Array.from({ length: 20 }, (_, i) => i));
+      assert.deepEqual(batches, [10, 10]);
+      await db.destroy();
+    });
+
+    it('without pacing, the same trickle takes a commit per write', async () => {
+      const db = await memoryDb();
+      const { writer, batches } = fakeWriter();
+      const q = new WriteQueue(db, 512, writer, null);
+      const all: Promise<number>[] = Array.from({ length: 10 }, (_, i) => q.push(write(i)));
+      await all[0];
+      for (let i = 10; i < 20; i++) {
+        all.push(q.push(write(i)));
+        await turn();
+      }
+      await Promise.all(all);
+      assert.ok(batches.length > 2, `batches ${batches.join(',')}`);
+      await db.destroy();
+    });
+
+    it('starts the next commit as soon as enough writes are queued', { timeout: 20_000 }, async () => {
+      const db = await memoryDb();
+      const { writer, batches } = fakeWriter();
+      const q = new WriteQueue(db, 512, writer, { minGapMs: 60_000, enoughJobs: 50, busyBatch: 8 });
+      await Promise.all(Array.from({ length: 10 }, (_, i) => q.push(write(i))));
+      await turn();
+      await Promise.all(Array.from({ length: 50 }, (_, i) => q.push(write(10 + i))));
+      assert.deepEqual(batches, [10, 50]);
+      await db.destroy();
+    });
+
+    it('does not hold back a write after a small commit (light load)', { timeout: 20_000 }, async () => {
+      const db = await memoryDb();
+      const { writer, batches } = fakeWriter();
+      const q = new WriteQueue(db, 512, writer, { minGapMs: 60_000, enoughJobs: 1000, busyBatch: 8 });
+      for (let i = 0; i < 5; i++) assert.equal(await q.push(write(i)), i);
+      assert.deepEqual(batches, [1, 1, 1, 1, 1]);
+      await db.destroy();
+    });
   });
 });
