@@ -30,7 +30,7 @@ export interface InterfaceSocketOptions {
   /**
    * SO_REUSEADDR. Default false: a UDP port shared through SO_REUSEADDR splits unicast traffic with
    * whoever else holds it, so bootherd refuses to share and reports BH_NET_IN_USE instead
-   * (docs/decisions/0009-interface-sockets.md).
+   * (docs/decisions/0010-interface-sockets.md).
    */
   reuseAddress?: boolean;
   /** Kernel receive buffer in bytes (SO_RCVBUFFORCE when permitted, else SO_RCVBUF). */
