@@ -48,7 +48,11 @@ class Ring<T> {
 export interface IntakeOptions {
   /** Most urgent datagrams (REQUEST, DECLINE, RELEASE, port 4011) held at once. Default 4096. */
   maxUrgent?: number;
-  /** Most new-exchange datagrams (DISCOVER, INFORM, unreadable) held at once. Default 256. */
+  /**
+   * Most new-exchange datagrams (DISCOVER, INFORM, unreadable) held at once. Default 2048: enough for
+   * a burst of a thousand clients booting at once without sending most of them into a 1 s retry
+   * (bench/dhcp burst: 256 → 2048 took 2.3–2.5 s down to 1.2–1.8 s), still a bounded backlog.
+   */
   maxNew?: number;
 }
 
@@ -58,7 +62,7 @@ export class Intake<T> {
 
   constructor(opts: IntakeOptions = {}) {
     this.urgent = new Ring(Math.max(1, Math.trunc(opts.maxUrgent ?? 4096)));
-    this.fresh = new Ring(Math.max(1, Math.trunc(opts.maxNew ?? 256)));
+    this.fresh = new Ring(Math.max(1, Math.trunc(opts.maxNew ?? 2048)));
   }
 
   /** Queues a datagram; returns the one given up to make room, if any (the oldest of its class). */
