@@ -85,14 +85,16 @@ describe('WriteQueue', () => {
       const db = await memoryDb();
       const { writer, batches } = fakeWriter();
       const q = new WriteQueue(db, 512, writer, { minGapMs: 200, enoughJobs: 1000, busyBatch: 8 });
-      const all: Promise<number>[] = Array.from({ length: 10 }, (_, i) => q.push(write(i)));
+      const all: Promise<number>[] = [q.push(write(0))];
+      await turn(); // the first commit is in flight: 10 writes arrive meanwhile (busy)
+      for (let i = 1; i <= 10; i++) all.push(q.push(write(i)));
       await all[0];
-      for (let i = 10; i < 20; i++) {
+      for (let i = 11; i < 21; i++) {
         all.push(q.push(write(i)));
         await turn();
       }
-      assert.deepEqual(await Promise.all(all), Array.from({ length: 20 }, (_, i) => i));
-      assert.deepEqual(batches, [10, 10]);
+      assert.deepEqual(await Promise.all(all), Array.from({ length: 21 }, (_, i) => i));
+      assert.deepEqual(batches, [1, 20]);
       await db.destroy();
     });
 
@@ -100,9 +102,11 @@ describe('WriteQueue', () => {
       const db = await memoryDb();
       const { writer, batches } = fakeWriter();
       const q = new WriteQueue(db, 512, writer, null);
-      const all: Promise<number>[] = Array.from({ length: 10 }, (_, i) => q.push(write(i)));
+      const all: Promise<number>[] = [q.push(write(0))];
+      await turn();
+      for (let i = 1; i <= 10; i++) all.push(q.push(write(i)));
       await all[0];
-      for (let i = 10; i < 20; i++) {
+      for (let i = 11; i < 21; i++) {
         all.push(q.push(write(i)));
         await turn();
       }
@@ -115,19 +119,25 @@ describe('WriteQueue', () => {
       const db = await memoryDb();
       const { writer, batches } = fakeWriter();
       const q = new WriteQueue(db, 512, writer, { minGapMs: 60_000, enoughJobs: 50, busyBatch: 8 });
-      await Promise.all(Array.from({ length: 10 }, (_, i) => q.push(write(i))));
+      const first = q.push(write(0));
       await turn();
-      await Promise.all(Array.from({ length: 50 }, (_, i) => q.push(write(10 + i))));
-      assert.deepEqual(batches, [10, 50]);
+      const busy = Array.from({ length: 10 }, (_, i) => q.push(write(1 + i)));
+      await first;
+      await Promise.all(busy.concat(Array.from({ length: 40 }, (_, i) => q.push(write(11 + i)))));
+      assert.deepEqual(batches, [1, 50]);
       await db.destroy();
     });
 
-    it('does not hold back a write after a small commit (light load)', { timeout: 20_000 }, async () => {
+    it('does not hold back a write when few arrived during the previous commit (light load)', { timeout: 20_000 }, async () => {
       const db = await memoryDb();
       const { writer, batches } = fakeWriter();
       const q = new WriteQueue(db, 512, writer, { minGapMs: 60_000, enoughJobs: 1000, busyBatch: 8 });
-      for (let i = 0; i < 5; i++) assert.equal(await q.push(write(i)), i);
-      assert.deepEqual(batches, [1, 1, 1, 1, 1]);
+      const first = q.push(write(0));
+      await turn();
+      const during = Array.from({ length: 5 }, (_, i) => q.push(write(1 + i)));
+      await Promise.all([first, ...during]);
+      for (let i = 6; i < 10; i++) assert.equal(await q.push(write(i)), i);
+      assert.deepEqual(batches, [1, 5, 1, 1, 1, 1]);
       await db.destroy();
     });
   });
