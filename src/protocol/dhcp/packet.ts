@@ -334,28 +334,20 @@ export function encodeDhcp(p: DhcpPacket, opts?: DhcpEncodeOptions): Buffer {
     out[o + 2] = overload;
     o += 3;
   }
-  for (const k of areas[0] as number[]) {
+  writeArea(out, o, areas[0] as number[], entries);
+  if (overload & 1) writeArea(out, FILE_OFF, areas[1] as number[], entries);
+  if (overload & 2) writeArea(out, SNAME_OFF, areas[2] as number[], entries);
+  return out;
+}
+
+/** Writes the chosen options into one option area (options, file or sname) from `at`, then END. */
+function writeArea(out: Uint8Array, at: number, keys: number[], entries: [number, Uint8Array][]): void {
+  let o = at;
+  for (const k of keys) {
     const [code, v] = entries[k] as [number, Uint8Array];
     o = writeOption(out, o, code, v);
   }
   out[o] = OPT_END;
-  if (overload & 1) {
-    let f = FILE_OFF;
-    for (const k of areas[1] as number[]) {
-      const [code, v] = entries[k] as [number, Uint8Array];
-      f = writeOption(out, f, code, v);
-    }
-    out[f] = OPT_END;
-  }
-  if (overload & 2) {
-    let s = SNAME_OFF;
-    for (const k of areas[2] as number[]) {
-      const [code, v] = entries[k] as [number, Uint8Array];
-      s = writeOption(out, s, code, v);
-    }
-    out[s] = OPT_END;
-  }
-  return out;
 }
 
 /**
