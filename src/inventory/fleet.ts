@@ -18,20 +18,12 @@ import { profileProblems, referencedProfiles, validateProfileSpec } from './prof
 import { canTransition, canonicalMac, canonicalUuid, storedState, TRANSITIONS } from './host.ts';
 import { InventoryError } from './errors.ts';
 import { checkArch, checkHostname, checkLabels, checkName, hostLabel, sortLabels } from './service.ts';
-import type { HostView, InventoryService } from './service.ts';
+import type { HostInput, HostView, InventoryService } from './service.ts';
 
 type Path = (string | number)[];
 
-export interface FleetHost {
-  macs: string[];
-  /** Only the keys the file sets; the others are left as they are. */
-  hostname?: string | null;
-  uuid?: string | null;
-  arch?: string | null;
-  group?: string | null;
-  profile?: string | null;
-  state?: string;
-  labels?: Labels;
+/** A host as the fleet file gives it: only the keys the file sets; the others are left as they are. */
+export interface FleetHost extends HostInput {
   /** Index in the file's hosts list. */
   index: number;
 }
