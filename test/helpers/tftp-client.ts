@@ -3,6 +3,7 @@
 import dgram from 'node:dgram';
 import { decodePacket, encodeAck, encodeError, encodeRequest } from '../../src/protocol/tftp/packets.ts';
 import type { RequestOption } from '../../src/protocol/tftp/packets.ts';
+import { xorshift } from './xorshift.ts';
 
 export interface GetOptions {
   host: string;
@@ -62,15 +63,7 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
   let retries = 0;
   let lastAck: Buffer = rrq;
   const f = o.faults;
-  let rnd = (f?.seed ?? 1) >>> 0 || 1;
-  const rand = (): number => {
-    rnd ^= rnd << 13;
-    rnd >>>= 0;
-    rnd ^= rnd >>> 17;
-    rnd ^= rnd << 5;
-    rnd >>>= 0;
-    return rnd / 2 ** 32;
-  };
+  const rand = xorshift(f?.seed ?? 1);
   let closed = false;
   const rawSend = (buf: Buffer, port: number, address: string): void => {
     if (closed) return;

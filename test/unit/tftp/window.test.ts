@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { blockCount, WindowSender } from '../../../src/protocol/tftp/window.ts';
 import type { WindowSenderConfig } from '../../../src/protocol/tftp/window.ts';
+import { xorshift } from '../../helpers/xorshift.ts';
 
 const cfg = (over: Partial<WindowSenderConfig> = {}): WindowSenderConfig => ({ totalBlocks: 10, windowsize: 1, oack: false, maxRetries: 5, initialRtoMs: 1000, minRtoMs: 50, maxRtoMs: 1000, ...over });
 const drain = (s: WindowSender): number[] => {
@@ -116,15 +117,7 @@ test('an ACK of a stale, pre-rollover block number is not taken as progress', ()
 
 // A lossy, duplicating, reordering channel between the sender and an RFC 7440 receiver.
 function simulate(seed: number, total: number, windowsize: number, loss: number, dup: number, reorder: number): { received: number[]; dataSent: number; done: boolean } {
-  let rnd = seed >>> 0 || 1;
-  const rand = (): number => {
-    rnd ^= rnd << 13;
-    rnd >>>= 0;
-    rnd ^= rnd >>> 17;
-    rnd ^= rnd << 5;
-    rnd >>>= 0;
-    return rnd / 2 ** 32;
-  };
+  const rand = xorshift(seed);
   const s = new WindowSender(cfg({ totalBlocks: total, windowsize, maxRetries: 50, initialRtoMs: 100, maxRtoMs: 100, minRtoMs: 10 }), 0);
   let now = 0;
   let expected = 1;
