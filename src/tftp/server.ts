@@ -36,8 +36,8 @@ import type { RequestPacket } from '../protocol/tftp/packets.ts';
 import { blksizeForMtu, negotiate } from '../protocol/tftp/options.ts';
 import { toNetascii } from '../protocol/tftp/netascii.ts';
 import { blockCount, WindowSender } from '../protocol/tftp/window.ts';
-import { fromSockaddr, loadFastUdp, POLLFD_BYTES, POLLIN, sameSockaddr, SOCKADDR_BYTES, sockaddrIn } from './udp-fast.ts';
-import type { FastUdp } from './udp-fast.ts';
+import { EINVAL, EIO, EPOLL_EVENT_BYTES, fromSockaddr, GSO_MAX_BYTES, GSO_MAX_SEGMENTS, loadFastUdp, SOCKADDR_BYTES, sockaddrIn, sockaddrWords } from './udp-fast.ts';
+import type { FastUdp, RawBuffer } from './udp-fast.ts';
 
 export interface TftpLimits {
   /** Concurrent transfers in this process. */
@@ -105,7 +105,14 @@ export interface TftpServerOptions {
    * through libc, and after sending the server waits up to waitUs for the next ACK instead of going
    * back to the event loop, for at most sliceMs at a time. false: node:dgram only.
    */
-  fastPath?: { waitUs?: number; sliceMs?: number } | false;
+  fastPath?: {
+    waitUs?: number;
+    sliceMs?: number;
+    /** Send windows with UDP GSO (one sendto per window; default true). */
+    gso?: boolean;
+    /** The libc bindings (default loadFastUdp()); tests wrap them to inject failures. */
+    udp?: FastUdp;
+  } | false;
 }
 
 export type TftpStartOptions = { address: string; port: number } | { socket: Socket };
@@ -118,7 +125,12 @@ export interface TftpMetrics {
   refused: number;
   active: number;
   bytesSent: number;
+  /** Datagrams sent (a GSO send of n segments counts n). */
   packetsSent: number;
+  /** Sends that carried several DATA datagrams at once (UDP GSO). */
+  gsoSends: number;
+  /** Transfers whose GSO send failed (no checksum offload, segment above the MTU): they went on one datagram per send. */
+  gsoFallbacks: number;
   retransmits: number;
   duplicateAcks: number;
   futureAcks: number;
@@ -168,10 +180,13 @@ class Session {
   chunkFirstBlock = 0;
   chunkBlocks = 0;
   reading = false;
-  // Hot path: the descriptor of `socket`, the client's sockaddr_in and one DATA packet buffer.
+  // Hot path: the descriptor of `socket`, the client's sockaddr_in as two words, whether the
+  // descriptor is in the epoll set, and GSO (UDP_SEGMENT = 4 + blksize set on the socket).
   fd = -1;
-  peer: Buffer | undefined;
-  packet: Buffer | undefined;
+  peer0 = 0;
+  peer1 = 0;
+  hot = false;
+  gso = false;
   constructor(key: string, rinfo: RemoteInfo, filename: string, listener: Listener, now: number, bytesIn: number) {
     this.key = key;
     this.address = rinfo.address;
@@ -204,18 +219,21 @@ export class TftpServer {
   private readonly fast: FastUdp | undefined;
   private readonly waitNs: number;
   private readonly sliceMs: number;
-  /** Sessions read through the hot path, and their pollfd array (rebuilt when the set changes). */
-  private readonly hot = new Set<Session>();
-  private hotList: Session[] = [];
-  private pollfds = Buffer.alloc(0);
-  private hotDirty = false;
+  private readonly gsoEnabled: boolean;
+  /** Sessions read through the hot path: an epoll set of their descriptors, and descriptor → session. */
+  private epfd = -1;
+  private hotCount = 0;
+  private readonly byFd: (Session | undefined)[] = [];
   private driving = false;
   private driveQueued = false;
   /** Waits in a row that timed out, and drive() entries left that poll without waiting (backoff). */
   private waitMisses = 0;
   private skipWaits = 0;
-  private readonly rbuf = Buffer.allocUnsafe(65536);
-  private readonly rfrom = Buffer.alloc(SOCKADDR_BYTES);
+  /** Raw memory of the hot path (see MEM_*): receive buffer, source address, epoll events. */
+  private readonly mem: RawBuffer | undefined;
+  private readonly rbuf: Buffer;
+  /** The send buffer: one DATA packet, or a window of them for one GSO send (the kernel copies during sendto, so one serves all sessions). */
+  private readonly sbuf: RawBuffer | undefined;
   private readonly m: TftpMetrics = {
     requests: 0,
     started: 0,
@@ -225,6 +243,8 @@ export class TftpServer {
     active: 0,
     bytesSent: 0,
     packetsSent: 0,
+    gsoSends: 0,
+    gsoFallbacks: 0,
     retransmits: 0,
     duplicateAcks: 0,
     futureAcks: 0,
@@ -246,10 +266,15 @@ export class TftpServer {
     this.createSocket = opts.createSocket ?? (() => dgram.createSocket({ type: 'udp4', lookup: literalLookup }));
     this.now = opts.now ?? (() => performance.now());
     this.tickMs = opts.tickMs ?? 20;
-    this.fast = opts.fastPath === false || opts.createSocket !== undefined ? undefined : loadFastUdp();
     const fp = opts.fastPath === false ? {} : (opts.fastPath ?? {});
+    this.fast = opts.fastPath === false || opts.createSocket !== undefined ? undefined : (fp.udp ?? loadFastUdp());
     this.waitNs = Math.max(0, Math.round((fp.waitUs ?? 1000) * 1000));
     this.sliceMs = Math.max(0, fp.sliceMs ?? 2);
+    this.gsoEnabled = fp.gso ?? true;
+    this.mem = this.fast?.alloc(MEM_BYTES);
+    this.sbuf = this.fast?.alloc(SEND_BYTES);
+    if (this.mem !== undefined) this.mem.u32[MEM_FROMLEN >>> 2] = SOCKADDR_BYTES;
+    this.rbuf = this.mem === undefined ? Buffer.allocUnsafe(RECV_BYTES) : this.mem.buf.subarray(0, RECV_BYTES);
   }
 
   /** Listens on an address and port, or adopts an already-bound socket. May be called once per address. */
@@ -304,6 +329,10 @@ export class TftpServer {
     const closing = this.listeners.map((l) => new Promise<void>((resolve) => l.socket.close(() => resolve())));
     this.listeners.length = 0;
     this.stopTimer();
+    if (this.epfd >= 0) {
+      this.fast!.close(this.epfd);
+      this.epfd = -1;
+    }
     await Promise.all(closing);
   }
 
@@ -463,10 +492,13 @@ export class TftpServer {
       });
       if (fd >= 0 && !isClosed(s)) {
         s.fd = fd;
-        s.peer = peer;
-        s.packet = Buffer.allocUnsafe(4 + Math.min(s.blksize, s.size));
-        this.hot.add(s);
-        this.hotDirty = true;
+        [s.peer0, s.peer1] = sockaddrWords(peer!);
+        // GSO pays only for windows: a lock-step DATA is one datagram anyway. UDP_SEGMENT splits
+        // *every* send longer than a segment, so it is set only when segments are far longer than
+        // anything else this socket sends (the OACK, ERROR 5, ERROR 0 at shutdown: < 200 octets).
+        const seg = 4 + s.blksize;
+        if (this.gsoEnabled && s.windowsize > 1 && s.size > s.blksize && seg >= GSO_MIN_SEGMENT && (s.oack?.length ?? 0) < seg) s.gso = this.fast!.setSegment(fd, seg);
+        this.hotAdd(s);
       }
       if (isClosed(s)) return;
       s.phase = 'sending';
@@ -490,11 +522,8 @@ export class TftpServer {
     if (rinfo.port !== s.port || rinfo.address !== s.address) {
       this.onStranger(s, msg, rinfo);
     } else {
-      this.onPeerPacket(s, msg);
-      if (s.fd >= 0 && s.phase === 'sending' && !this.hot.has(s)) {
-        this.hot.add(s);
-        this.hotDirty = true;
-      }
+      this.onPeerPacket(s, msg, msg.length, this.now());
+      if (s.fd >= 0 && s.phase === 'sending' && !s.hot) this.hotAdd(s);
     }
     this.drive();
   }
@@ -512,13 +541,12 @@ export class TftpServer {
   }
 
   /** A datagram from the transfer's client (`msg` may be a view of a reused buffer: not kept). */
-  private onPeerPacket(s: Session, msg: Buffer, len = msg.length): void {
+  private onPeerPacket(s: Session, msg: Buffer, len: number, now: number): void {
     if (s.phase !== 'sending') return;
     const sender = s.sender!;
     s.bytesIn += len;
     // Hot path: an ACK, read in place.
     if (len >= 4 && msg[0] === 0 && msg[1] === OP_ACK) {
-      const now = this.now();
       const r = sender.onAck((msg[2]! << 8) | msg[3]!, now);
       if (r === 'progress') {
         s.lastActivity = now;
@@ -543,26 +571,44 @@ export class TftpServer {
 
   // ---- the hot path: wait for the next ACK here rather than in the event loop ----
 
+  /** Puts a session's descriptor into the epoll set the hot path waits on. */
+  private hotAdd(s: Session): void {
+    const fast = this.fast!;
+    if (this.epfd < 0) this.epfd = fast.epollCreate();
+    if (this.epfd < 0 || !fast.epollCtl(this.epfd, true, s.fd)) return; // dgram alone serves it
+    s.hot = true;
+    this.byFd[s.fd] = s;
+    this.hotCount++;
+  }
+
+  private hotRemove(s: Session): void {
+    if (!s.hot) return;
+    s.hot = false;
+    this.fast!.epollCtl(this.epfd, false, s.fd);
+    this.byFd[s.fd] = undefined;
+    this.hotCount--;
+  }
+
   /**
    * Reads the hot sessions' sockets directly: waits up to waitNs for any of them to become
-   * readable, handles what arrived (which sends the next DATA), and repeats; returns to the event
-   * loop when nothing arrives in time, and yields after sliceMs (resuming from setImmediate).
+   * readable (epoll: the cost does not grow with the number of transfers), handles what arrived
+   * (which sends the next DATA), and repeats; returns to the event loop when nothing arrives in
+   * time, and yields after sliceMs (resuming from setImmediate).
    */
   private drive(): void {
     const fast = this.fast;
     if (fast === undefined || this.driving || this.stopping) return;
     this.driving = true;
     try {
+      const mem = this.mem!;
+      const ev = mem.u32;
       const start = this.now();
       for (let round = 1; ; round++) {
-        if (this.hotDirty) this.rebuildPollSet();
-        const list = this.hotList;
-        const n = list.length;
-        if (n === 0) return;
+        if (this.hotCount === 0) return;
         // Back off from waiting when the ACKs do not come in time (a slow link, or a client in
         // this very process, which cannot answer while this thread waits).
         const wait = this.skipWaits > 0 ? 0 : this.waitNs;
-        const ready = fast.poll(this.pollfds, n, wait);
+        const ready = fast.epollWait(this.epfd, mem.addr + MEM_EVENTS, MAX_EVENTS, wait);
         if (ready <= 0) {
           if (wait > 0) {
             // A busy machine delays a client now and then: back off only after misses in a row.
@@ -574,17 +620,15 @@ export class TftpServer {
           return;
         }
         if (wait > 0) this.waitMisses = 0;
-        const fds = this.pollfds;
-        for (let i = 0; i < n; i++) {
-          if (fds.readInt16LE(i * POLLFD_BYTES + 6) === 0) continue;
-          const s = list[i]!;
-          if (!this.drain(s)) {
-            // Readable but nothing to read (an error condition): leave this one to dgram.
-            this.hot.delete(s);
-            this.hotDirty = true;
-          }
+        const now = this.now();
+        for (let i = 0; i < ready; i++) {
+          // epoll_event i: events at word 3i, data (the descriptor) at word 3i + 1.
+          const s = this.byFd[ev[(MEM_EVENTS >>> 2) + 3 * i + 1]!];
+          if (s === undefined) continue;
+          // Readable but nothing to read (an error condition): leave this one to dgram.
+          if (!this.drain(s, now)) this.hotRemove(s);
         }
-        if ((round & 7) === 0 && this.now() - start >= this.sliceMs) {
+        if ((round & 7) === 0 && now - start >= this.sliceMs) {
           if (!this.driveQueued) {
             this.driveQueued = true;
             setImmediate(() => {
@@ -603,42 +647,33 @@ export class TftpServer {
   }
 
   /** Handles what is queued on a hot session's socket; false when it was readable but empty. */
-  private drain(s: Session): boolean {
+  private drain(s: Session, now: number): boolean {
     const fast = this.fast!;
+    const mem = this.mem!;
+    const w = mem.u32;
     let got = false;
     for (let i = 0; i < 64 && s.phase === 'sending'; i++) {
-      const len = fast.recvFrom(s.fd, this.rbuf, this.rfrom);
+      // fromlen stays 16: every source of an AF_INET socket is a sockaddr_in.
+      const len = fast.recvFrom(s.fd, mem.addr, RECV_BYTES, mem.addr + MEM_FROM, mem.addr + MEM_FROMLEN);
       if (len < 0) break;
       got = true;
       // The buffer is reused: handlers read it now and keep nothing of it.
-      if (sameSockaddr(this.rfrom, s.peer!)) this.onPeerPacket(s, this.rbuf, len);
-      else this.onStranger(s, this.rbuf.subarray(0, len), fromSockaddr(this.rfrom));
+      if (w[MEM_FROM >>> 2] === s.peer0 && w[(MEM_FROM >>> 2) + 1] === s.peer1) this.onPeerPacket(s, this.rbuf, len, now);
+      else this.onStranger(s, this.rbuf.subarray(0, len), fromSockaddr(mem.buf.subarray(MEM_FROM, MEM_FROM + SOCKADDR_BYTES)));
     }
     return got || s.phase !== 'sending';
   }
 
-  private rebuildPollSet(): void {
-    this.hotDirty = false;
-    this.hotList = [...this.hot];
-    const need = this.hotList.length * POLLFD_BYTES;
-    if (this.pollfds.length < need) this.pollfds = Buffer.alloc(Math.max(need, 2 * this.pollfds.length));
-    for (let i = 0; i < this.hotList.length; i++) {
-      this.pollfds.writeInt32LE(this.hotList[i]!.fd, i * POLLFD_BYTES);
-      this.pollfds.writeInt16LE(POLLIN, i * POLLFD_BYTES + 4);
-      this.pollfds.writeInt16LE(0, i * POLLFD_BYTES + 6);
-    }
-  }
-
   private pump(s: Session): void {
     const sender = s.sender!;
+    if (s.fd >= 0) return this.pumpFast(s);
     const sock = s.socket!;
     for (;;) {
       const b = sender.peekNext();
       if (b < 0) return;
       if (b === 0) {
         sender.takeNext();
-        if (s.fd >= 0) this.sendFast(s, s.oack!, s.oack!.length);
-        else this.sendTo(sock, s.oack!, s.port, s.address, s);
+        this.sendTo(sock, s.oack!, s.port, s.address, s);
         continue;
       }
       const start = (b - 1) * s.blksize;
@@ -657,14 +692,6 @@ export class TftpServer {
         off = (b - s.chunkFirstBlock) * s.blksize;
       }
       sender.takeNext();
-      if (s.fd >= 0) {
-        // The kernel copies the datagram during sendto, so one packet buffer serves every block.
-        const pkt = s.packet!;
-        writeDataHeader(pkt, b);
-        src.copy(pkt, 4, off, off + (end - start));
-        this.sendFast(s, pkt, 4 + end - start);
-        continue;
-      }
       const payload = src.subarray(off, off + (end - start));
       const h = s.headers[b % s.windowsize]!;
       writeDataHeader(h, b);
@@ -672,11 +699,86 @@ export class TftpServer {
     }
   }
 
-  private sendFast(s: Session, pkt: Buffer, len: number): void {
-    s.bytesOut += len;
-    this.m.bytesSent += len;
-    this.m.packetsSent++;
-    this.fast!.sendTo(s.fd, pkt, len, s.peer!);
+  /**
+   * The hot path's pump: builds what the window allows in the send buffer, back to back
+   * ([header | payload] per block), and sends it with one sendto when the socket has GSO (the
+   * kernel splits it into one datagram per block), else one sendto per block.
+   */
+  private pumpFast(s: Session): void {
+    const sender = s.sender!;
+    const sb = this.sbuf!;
+    const seg = 4 + s.blksize;
+    const maxSegs = s.gso ? Math.min(GSO_MAX_SEGMENTS, Math.floor(GSO_MAX_BYTES / seg)) : 1;
+    let bytes = 0;
+    let segs = 0;
+    for (;;) {
+      const b = sender.peekNext();
+      if (b < 0) break;
+      if (b === 0) {
+        sender.takeNext();
+        const oack = s.oack!;
+        oack.copy(sb.buf, 0);
+        this.flush(s, oack.length, 1);
+        continue;
+      }
+      const start = (b - 1) * s.blksize;
+      const len = Math.min(s.size - start, s.blksize);
+      let src: Buffer;
+      let off: number;
+      if (s.data !== undefined) {
+        src = s.data;
+        off = start;
+      } else {
+        if (s.chunk === undefined || b < s.chunkFirstBlock || b >= s.chunkFirstBlock + s.chunkBlocks) {
+          if (segs > 0) this.flush(s, bytes, segs);
+          this.fill(s, b);
+          return;
+        }
+        src = s.chunk;
+        off = (b - s.chunkFirstBlock) * s.blksize;
+      }
+      if (segs >= maxSegs) {
+        this.flush(s, bytes, segs);
+        bytes = 0;
+        segs = 0;
+      }
+      sender.takeNext();
+      writeDataHeader(sb.buf, b, bytes);
+      src.copy(sb.buf, bytes + 4, off, off + len);
+      bytes += 4 + len;
+      segs++;
+    }
+    if (segs > 0) this.flush(s, bytes, segs);
+  }
+
+  /** Sends `segs` datagrams (each 4 + blksize octets, the last maybe shorter) from the start of the send buffer. */
+  private flush(s: Session, bytes: number, segs: number): void {
+    const fast = this.fast!;
+    const sb = this.sbuf!;
+    const mem = this.mem!;
+    const to = mem.addr + MEM_TO;
+    mem.u32[MEM_TO >>> 2] = s.peer0;
+    mem.u32[(MEM_TO >>> 2) + 1] = s.peer1;
+    s.bytesOut += bytes;
+    this.m.bytesSent += bytes;
+    this.m.packetsSent += segs;
+    if (segs === 1) {
+      fast.sendTo(s.fd, sb.addr, bytes, to);
+      return;
+    }
+    this.m.gsoSends++;
+    if (fast.sendTo(s.fd, sb.addr, bytes, to) >= 0) return;
+    const errno = fast.errno();
+    if (errno !== EIO && errno !== EINVAL) return; // EAGAIN, ENOBUFS: lost like any datagram; the timer resends
+    // The path cannot segment (no checksum offload, a segment above the MTU): turn GSO off for
+    // this transfer and send the same datagrams one by one, so no block is lost.
+    this.m.gsoSends--;
+    this.m.gsoFallbacks++;
+    s.gso = false;
+    fast.setSegment(s.fd, 0);
+    this.remoteLog.warn('gso-fallback', { client: s.key, errno }, 'BH_TFTP_GSO: a GSO send failed; this transfer goes on one datagram per send (nothing to do unless it happens on every transfer: then check the interface\'s checksum offload)');
+    const seg = 4 + s.blksize;
+    for (let o = 0; o < bytes; o += seg) fast.sendTo(s.fd, sb.addr + o, Math.min(seg, bytes - o), to);
   }
 
   /** Reads the window starting at block `b` of a file not held in memory, then resumes sending. */
@@ -756,7 +858,7 @@ export class TftpServer {
             continue;
           }
         }
-        if (this.hot.delete(s)) this.hotDirty = true; // stalled: dgram wakes it up again
+        this.hotRemove(s); // stalled: dgram wakes it up again
         this.pump(s);
         this.m.retransmits += sender.retransmits - before;
       }
@@ -820,8 +922,7 @@ export class TftpServer {
     if (n <= 0) this.perIp.delete(s.address);
     else this.perIp.set(s.address, n);
     if (s.fd >= 0) {
-      this.hot.delete(s);
-      this.hotDirty = true;
+      this.hotRemove(s);
       s.fd = -1;
     }
     if (s.socket !== undefined) {
@@ -840,6 +941,20 @@ export class TftpServer {
 function literalLookup(address: string, _opts: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
   cb(null, address, 4);
 }
+
+// Layout of the hot path's raw memory: receive buffer, source sockaddr_in, its length word (16),
+// the destination sockaddr_in of the next send, and epoll events.
+const RECV_BYTES = 65536;
+const MEM_FROM = RECV_BYTES;
+const MEM_FROMLEN = MEM_FROM + SOCKADDR_BYTES;
+const MEM_TO = MEM_FROMLEN + 16;
+const MEM_EVENTS = MEM_TO + SOCKADDR_BYTES;
+const MAX_EVENTS = 256;
+const MEM_BYTES = MEM_EVENTS + MAX_EVENTS * EPOLL_EVENT_BYTES;
+/** Smallest segment (4 + blksize) sent with GSO; see where UDP_SEGMENT is set. */
+const GSO_MIN_SEGMENT = 512;
+/** One DATA packet (4 + 65,464) or one GSO send (≤ 65,507 octets). */
+const SEND_BYTES = 65536;
 
 /** Reads the phase afresh (it changes across awaits). */
 function isClosed(s: Session): boolean {

@@ -1,7 +1,11 @@
 // Direct libc UDP calls (through koffi) for the transfer hot path. Node's dgram costs about 5 µs of
 // CPU per received-and-answered datagram (a 64 KiB allocation, an rinfo object with a formatted
 // address, async-hook bookkeeping and a SendWrap per send); in lock-step that is most of the round
-// trip. These calls cost well under 1 µs each. docs/decisions/0009-tftp-hot-path.md has the numbers.
+// trip. docs/decisions/0009-tftp-hot-path.md and 0011-tftp-gso-epoll.md have the numbers.
+//
+// The calls take raw addresses (intptr_t, passed as a Number) into memory from alloc(), never
+// Buffers: koffi's Buffer argument path (napi_get_buffer_info and friends) costs ~150 ns per
+// argument, and an ArrayBuffer's backing store never moves. Returns are `int`, not `long`.
 //
 // Sockets made here are handed to node:dgram with bind({ fd }): dgram owns and closes them and
 // still delivers whatever arrives while the server is not reading them itself.
@@ -12,26 +16,61 @@ const SOCK_DGRAM = 2;
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const IPPROTO_UDP = 17;
+const SOL_UDP = 17;
+const UDP_SEGMENT = 103;
 const MSG_DONTWAIT = 0x40;
-/** pollfd.events bit for "readable". */
-export const POLLIN = 1;
-/** Size of one struct pollfd (int fd; short events; short revents). */
-export const POLLFD_BYTES = 8;
+const EPOLL_CLOEXEC = 0o2000000;
+const EPOLLIN = 1;
+const EPOLL_CTL_ADD = 1;
+const EPOLL_CTL_DEL = 2;
 /** Size of struct sockaddr_in. */
 export const SOCKADDR_BYTES = 16;
+/** Size of one struct epoll_event on x86-64 (packed: uint32 events, uint64 data). */
+export const EPOLL_EVENT_BYTES = 12;
+/** Most datagrams one UDP_SEGMENT send may carry (UDP_MAX_SEGMENTS in older kernels; newer allow 128). */
+export const GSO_MAX_SEGMENTS = 64;
+/** Most payload octets one UDP send may carry (65,535 − IP and UDP headers). */
+export const GSO_MAX_BYTES = 65507;
+export const EAGAIN = 11;
+export const EIO = 5;
+export const EINVAL = 22;
+
+/** Memory outside the V8 heap (it never moves) and its address, for the raw calls. */
+export interface RawBuffer {
+  buf: Buffer;
+  u32: Uint32Array;
+  addr: number;
+}
 
 export interface FastUdp {
   /** A non-blocking UDP socket bound to address:0 (IPv4 dotted quad); returns its descriptor, or -1. */
   openBound(address: string): number;
-  /** sendto(fd, buf[0..len), to); the octets sent, or -1 (EAGAIN and the like: the datagram is lost, the timer resends). */
-  sendTo(fd: number, buf: Buffer, len: number, to: Buffer): number;
-  /** recvfrom without blocking into buf; the source lands in `from` (16 octets). Octets read, or -1 when nothing is queued. */
-  recvFrom(fd: number, buf: Buffer, from: Buffer): number;
-  /** ppoll over `n` pollfd entries in `fds`, waiting at most `timeoutNs`. Ready entries, 0 on timeout, -1 on error. */
-  poll(fds: Buffer, n: number, timeoutNs: number): number;
+  /** Fresh zeroed memory of `size` octets (a multiple of 4) and its address. */
+  alloc(size: number): RawBuffer;
+  /** setsockopt(UDP_SEGMENT): a send of several `segsize`-octet segments leaves as that many datagrams (0: off). */
+  setSegment(fd: number, segsize: number): boolean;
+  /** sendto(fd, [buf, buf+len), sockaddr_in at `to`); the octets sent, or -1 (see errno()). */
+  sendTo(fd: number, buf: number, len: number, to: number): number;
+  /** recvfrom without blocking into [buf, buf+cap); the source lands at `from`, whose length word `fromLen` must hold 16. Octets read, or -1 when nothing is queued. */
+  recvFrom(fd: number, buf: number, cap: number, from: number, fromLen: number): number;
+  /** errno of the last failed call on this thread. */
+  errno(): number;
+  /** A new epoll descriptor, or -1. */
+  epollCreate(): number;
+  /** Adds (add true) or removes `fd` from the epoll set, watching readability; the event's data is `fd`. */
+  epollCtl(epfd: number, add: boolean, fd: number): boolean;
+  /** Waits at most `timeoutNs` for ready descriptors; writes up to `max` epoll_events at `events`. Ready count, 0 on timeout, -1 on error. */
+  epollWait(epfd: number, events: number, max: number, timeoutNs: number): number;
+  close(fd: number): void;
 }
 
 let loaded: FastUdp | null | undefined;
+
+function rawAlloc(size: number): RawBuffer {
+  const ab = new ArrayBuffer(size);
+  const buf = Buffer.from(ab);
+  return { buf, u32: new Uint32Array(ab, 0, size >>> 2), addr: Number(koffi.address(buf)) };
+}
 
 /** The libc bindings, or undefined when koffi or libc cannot be loaded (the server then uses dgram only). */
 export function loadFastUdp(): FastUdp | undefined {
@@ -41,11 +80,21 @@ export function loadFastUdp(): FastUdp | undefined {
     const socket = lib.func('int socket(int domain, int type, int protocol)');
     const bind = lib.func('int bind(int fd, const void *addr, uint32_t len)');
     const close = lib.func('int close(int fd)');
-    const sendto = lib.func('long sendto(int fd, const void *buf, size_t len, int flags, const void *to, uint32_t tolen)');
-    const recvfrom = lib.func('long recvfrom(int fd, void *buf, size_t len, int flags, void *from, void *fromlen)');
-    const ppoll = lib.func('int ppoll(void *fds, unsigned long n, const void *ts, const void *sigmask)');
-    const fromLen = Buffer.alloc(4);
-    const ts = Buffer.alloc(16);
+    const setsockopt = lib.func('int setsockopt(int fd, int level, int name, intptr_t val, int len)');
+    // size_t/ssize_t as int: koffi sign-extends an int argument to the full register, and every
+    // length here is below 2^31; an int return reads the low half of the ssize_t.
+    const sendto = lib.func('int sendto(int fd, intptr_t buf, int len, int flags, intptr_t to, int tolen)');
+    const recvfrom = lib.func('int recvfrom(int fd, intptr_t buf, int len, int flags, intptr_t from, intptr_t fromlen)');
+    const epollCreate1 = lib.func('int epoll_create1(int flags)');
+    const epollCtl = lib.func('int epoll_ctl(int epfd, int op, int fd, intptr_t event)');
+    const epollWait = lib.func('int epoll_wait(int epfd, intptr_t events, int max, int timeout)');
+    let epollPwait2: ((...a: unknown[]) => unknown) | undefined;
+    try {
+      epollPwait2 = lib.func('int epoll_pwait2(int epfd, intptr_t events, int max, intptr_t timeout, intptr_t sigmask)') as (...a: unknown[]) => unknown;
+    } catch {
+      epollPwait2 = undefined; // glibc < 2.35: millisecond waits
+    }
+    const scratch = rawAlloc(32); // [0,4) setsockopt value, [4,16) epoll_event, [16,32) timespec
     loaded = {
       openBound(address: string): number {
         const addr = sockaddrIn(address, 0);
@@ -58,17 +107,40 @@ export function loadFastUdp(): FastUdp | undefined {
         }
         return fd;
       },
-      sendTo(fd: number, buf: Buffer, len: number, to: Buffer): number {
-        return Number(sendto(fd, buf, len, MSG_DONTWAIT, to, SOCKADDR_BYTES));
+      alloc: rawAlloc,
+      setSegment(fd: number, segsize: number): boolean {
+        scratch.u32[0] = segsize;
+        return (setsockopt(fd, SOL_UDP, UDP_SEGMENT, scratch.addr, 4) as number) === 0;
       },
-      recvFrom(fd: number, buf: Buffer, from: Buffer): number {
-        fromLen.writeUInt32LE(SOCKADDR_BYTES, 0);
-        return Number(recvfrom(fd, buf, buf.length, MSG_DONTWAIT, from, fromLen));
+      sendTo(fd: number, buf: number, len: number, to: number): number {
+        return sendto(fd, buf, len, MSG_DONTWAIT, to, SOCKADDR_BYTES) as number;
       },
-      poll(fds: Buffer, n: number, timeoutNs: number): number {
-        ts.writeUInt32LE(Math.floor(timeoutNs / 1e9), 0);
-        ts.writeUInt32LE(timeoutNs % 1e9, 8);
-        return ppoll(fds, n, ts, null) as number;
+      recvFrom(fd: number, buf: number, cap: number, from: number, fromLen: number): number {
+        return recvfrom(fd, buf, cap, MSG_DONTWAIT, from, fromLen) as number;
+      },
+      errno(): number {
+        return koffi.errno();
+      },
+      epollCreate(): number {
+        return epollCreate1(EPOLL_CLOEXEC) as number;
+      },
+      epollCtl(epfd: number, add: boolean, fd: number): boolean {
+        scratch.u32[1] = EPOLLIN;
+        scratch.u32[2] = fd;
+        scratch.u32[3] = 0;
+        return (epollCtl(epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, scratch.addr + 4) as number) === 0;
+      },
+      epollWait(epfd: number, events: number, max: number, timeoutNs: number): number {
+        if (timeoutNs <= 0) return epollWait(epfd, events, max, 0) as number;
+        if (epollPwait2 === undefined) return epollWait(epfd, events, max, Math.ceil(timeoutNs / 1e6)) as number;
+        scratch.u32[4] = Math.floor(timeoutNs / 1e9);
+        scratch.u32[5] = 0;
+        scratch.u32[6] = timeoutNs % 1e9;
+        scratch.u32[7] = 0;
+        return epollPwait2(epfd, events, max, scratch.addr + 16, 0) as number;
+      },
+      close(fd: number): void {
+        close(fd);
       },
     };
   } catch {
@@ -100,4 +172,13 @@ export function fromSockaddr(b: Buffer): { address: string; port: number } {
 /** True when two sockaddr_in name the same IPv4 address and port. */
 export function sameSockaddr(a: Buffer, b: Buffer): boolean {
   return a.readUInt32LE(0) === b.readUInt32LE(0) && a.readUInt32LE(4) === b.readUInt32LE(4);
+}
+
+/**
+ * The two 32-bit words (little-endian, as a Uint32Array over the struct reads them) that identify
+ * a sockaddr_in: family and port, then the address. Comparing a received source against these two
+ * numbers is the hot path's peer check.
+ */
+export function sockaddrWords(b: Buffer): [number, number] {
+  return [b.readUInt32LE(0), b.readUInt32LE(4)];
 }
