@@ -44,6 +44,14 @@ export interface BootEngineOptions {
    * grub/grub.cfg) wins, so an operator's hand-written file keeps working.
    */
   bootRoot?: string;
+  /**
+   * How long the answer to "does the boot root have its own boot.ipxe (register.ipxe, menu.ipxe)?"
+   * is reused (default 1000 ms): a file the operator adds wins within this window. One stat per
+   * script request otherwise (docs/decisions/0008-http-serving-speed.md).
+   */
+  diskCheckMs?: number;
+  /** Clock for diskCheckMs (tests). */
+  now?: () => number;
 }
 
 export interface HttpRequest {
@@ -60,6 +68,9 @@ export interface HttpAnswer {
   body: string;
 }
 
+/** Rendered scripts kept per engine (each well under 4 KiB); the map starts over when full. */
+const MAX_CACHED_SCRIPTS = 4096;
+
 /** The paths handleHttp answers. */
 export const BOOT_HTTP_PATHS: readonly string[] = ['/boot.ipxe', '/register.ipxe', '/menu.ipxe'];
 
@@ -75,6 +86,11 @@ export class BootEngine {
   private readonly settings: PlanSettings;
   private readonly filesBase: string;
   private readonly bootRoot: string | undefined;
+  /** Rendered scripts by request (path, host, arch, MAC, UUID), valid for one snapshot epoch. */
+  private readonly scripts = new Map<string, { epoch: number; body: string; detail: Readonly<Record<string, unknown>> }>();
+  private readonly diskChecks = new Map<string, { at: number; found: boolean }>();
+  private readonly diskCheckMs: number;
+  private readonly now: () => number;
 
   constructor(opts: BootEngineOptions) {
     this.directory = opts.directory;
@@ -84,6 +100,18 @@ export class BootEngine {
     this.settings = opts.settings ?? planSettings();
     this.filesBase = opts.filesBase ?? '/';
     this.bootRoot = opts.bootRoot;
+    this.diskCheckMs = opts.diskCheckMs ?? 1000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** onDisk for the dynamic HTTP paths (a fixed handful), answered from memory for diskCheckMs. */
+  private scriptOnDisk(path: string): boolean {
+    const t = this.now();
+    const c = this.diskChecks.get(path);
+    if (c !== undefined && t - c.at < this.diskCheckMs) return c.found;
+    const found = this.onDisk(path.slice(1));
+    this.diskChecks.set(path, { at: t, found });
+    return found;
   }
 
   /** A regular file of this (already normalised, root-relative) name exists in the boot root. */
@@ -152,7 +180,7 @@ export class BootEngine {
 
   /** Answers the dynamic boot paths; undefined for any other path, or when the boot root has that file. Never throws. */
   async handleHttp(req: HttpRequest): Promise<HttpAnswer | undefined> {
-    if (!BOOT_HTTP_PATHS.includes(req.path) || this.onDisk(req.path.slice(1))) return undefined;
+    if (!BOOT_HTTP_PATHS.includes(req.path) || this.scriptOnDisk(req.path)) return undefined;
     const rawMac = one(req.query['mac']);
     const mac = canonicalMac(rawMac);
     const uuid = canonicalUuid(one(req.query['uuid']));
@@ -167,26 +195,44 @@ export class BootEngine {
       } else {
         host = this.directory.byIp(req.ip);
       }
-      let payload: BootPlan['payload'];
-      let detail: Record<string, unknown>;
-      if (req.path === '/menu.ipxe') {
-        payload = unknownHostMenu({ host: undefined, profiles: this.directory.profiles() }, arch, this.settings);
-        detail = { action: 'menu', why: 'menu requested' };
-      } else {
-        const settings = req.path === '/register.ipxe' ? { ...this.settings, unknownHosts: 'register' as const } : this.settings;
-        const p = this.planFor(host, arch, mac, uuid, settings);
-        payload = p.payload;
-        detail = { action: p.action, chain: p.chain, why: p.why, ...(p.payload.kind === 'linux' || p.payload.kind === 'chain' ? { profile: p.payload.profile } : {}) };
+      // Plan and render are pure functions of the snapshot and these inputs: a script rendered in
+      // this snapshot epoch is reused (a machine polling /register.ipxe, a fleet booting at once).
+      const epoch = this.directory.epoch;
+      const key = `${req.path}\n${host?.id ?? ''}\n${arch ?? ''}\n${mac ?? ''}\n${uuid ?? ''}`;
+      let r = this.scripts.get(key);
+      if (r === undefined || r.epoch !== epoch) {
+        r = { epoch, ...this.renderScript(req.path, script, host, arch, mac, uuid) };
+        if (this.scripts.size >= MAX_CACHED_SCRIPTS) this.scripts.clear();
+        this.scripts.set(key, r);
       }
-      const body = renderIpxe(payload, { host: { hostname: host?.hostname, mac: mac ?? host?.macs[0] }, selfUrl: `${script}?${IPXE_SCRIPT_TEMPLATE.split('?')[1]!}`, filesBase: this.filesBase });
-      this.emit('http', 'script', host, who, { script, ip: req.ip, ...(arch ? { arch } : {}), ...(rawMac !== undefined && mac === undefined ? { badMac: true } : {}), ...detail });
-      return { status: 200, contentType: 'text/plain; charset=utf-8', body };
+      const detail: Record<string, unknown> = host === undefined ? { script, ip: req.ip } : { client: who, script, ip: req.ip };
+      if (arch) detail['arch'] = arch;
+      if (rawMac !== undefined && mac === undefined) detail['badMac'] = true;
+      this.events.emit({ host: host?.id ?? who, stage: 'http', kind: 'script', detail: Object.assign(detail, r.detail) });
+      return { status: 200, contentType: 'text/plain; charset=utf-8', body: r.body };
     } catch (err) {
       const code = err instanceof RenderError ? err.code : 'BH_BOOT_SCRIPT';
       this.rl.warn(`script:${code}`, { code, err, host: host?.id, mac }, err instanceof RenderError ? `cannot render the boot script: ${err.message}` : 'cannot build the boot script');
       this.emit('http', 'script-error', host, who, { script, ip: req.ip, code });
       return { status: 200, contentType: 'text/plain; charset=utf-8', body: renderIpxeError(code) };
     }
+  }
+
+  /** The script for one request and the plan facts its event carries. Throws RenderError. */
+  private renderScript(path: string, script: string, host: Host | undefined, arch: FirmwareArch | undefined, mac: string | undefined, uuid: string | undefined): { body: string; detail: Readonly<Record<string, unknown>> } {
+    let payload: BootPlan['payload'];
+    let detail: Record<string, unknown>;
+    if (path === '/menu.ipxe') {
+      payload = unknownHostMenu({ host: undefined, profiles: this.directory.profiles() }, arch, this.settings);
+      detail = { action: 'menu', why: 'menu requested' };
+    } else {
+      const settings = path === '/register.ipxe' ? { ...this.settings, unknownHosts: 'register' as const } : this.settings;
+      const p = this.planFor(host, arch, mac, uuid, settings);
+      payload = p.payload;
+      detail = { action: p.action, chain: p.chain, why: p.why, ...(p.payload.kind === 'linux' || p.payload.kind === 'chain' ? { profile: p.payload.profile } : {}) };
+    }
+    const body = renderIpxe(payload, { host: { hostname: host?.hostname, mac: mac ?? host?.macs[0] }, selfUrl: `${script}?${IPXE_SCRIPT_TEMPLATE.split('?')[1]!}`, filesBase: this.filesBase });
+    return { body, detail: Object.freeze(detail) };
   }
 
   // ------------------------------------------------------------------ TFTP

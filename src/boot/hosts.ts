@@ -68,6 +68,12 @@ export class HostDirectory {
   private readonly builtinDefault: { name: string; spec: ProfileSpec } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private window = { start: 0, count: 0 };
+  /**
+   * Changes whenever the snapshot may have (a reload, a host record added or changed): anything
+   * derived from the snapshot (the engine's rendered scripts) is valid only for the epoch it was
+   * made in.
+   */
+  epoch = 0;
 
   constructor(opts: HostDirectoryOptions) {
     this.store = opts.store;
@@ -87,6 +93,7 @@ export class HostDirectory {
     this.groups = new Map(groups.map((g) => [g.id, g]));
     this.profilesById = new Map(profiles.map((p) => [p.id, { name: p.name, spec: p.spec as unknown as ProfileSpec }]));
     this.profilesByName = new Map(profiles.map((p) => [p.name, p.spec as unknown as ProfileSpec]));
+    this.epoch++;
   }
 
   private reindex(): void {
@@ -107,6 +114,7 @@ export class HostDirectory {
     this.hosts.set(h.id, h);
     for (const m of h.macs) this.macIndex.set(m, h.id);
     if (h.uuid !== null) this.uuidIndex.set(h.uuid, h.id);
+    this.epoch++;
     return h;
   }
 

@@ -12,7 +12,8 @@ import type { BoundService, Service } from '../daemon/serve.ts';
 import type { ProfileSpec } from '../inventory/types.ts';
 import { HostDirectory } from './hosts.ts';
 import { BootEngine, hostAwareBus, planSettings } from './engine.ts';
-import { registerBootRoutes } from './http-routes.ts';
+import { bootFastPath, registerBootRoutes } from './http-routes.ts';
+import type { FastRequestHandler } from '../http/listener.ts';
 import { findAssets, installHint, publishAssets } from './assets.ts';
 
 export interface BootGlue {
@@ -20,6 +21,8 @@ export interface BootGlue {
   service: BoundService;
   /** For bindHttp's `routes`. */
   routes: (app: FastifyInstance) => void;
+  /** For bindHttp's `fast`: the boot scripts answered without the app's routing. */
+  fast: FastRequestHandler;
   /** For DhcpServer's `lookupHost` (unknown until the service started). */
   lookupHost: (facts: ClientFacts) => HostBootInfo | undefined;
   /** Wraps another service so that its boot events carry host record ids. */
@@ -68,6 +71,7 @@ export function bindBoot(config: ResolvedConfig, log: Logger, registry: Generate
   return {
     service,
     routes: (app) => registerBootRoutes(app, () => engine),
+    fast: bootFastPath(() => engine, logger),
     lookupHost: (facts) => engine?.lookupHost(facts),
     withHostEvents: (b) => ({
       ...b,

@@ -36,7 +36,7 @@ export async function bindServices(config: ResolvedConfig, log: Logger, extras: 
     const boot = bindBoot(config, log, registry, { builtinProfile: extras.builtinProfile });
     bound.push(boot.service);
     if (config.tftp.enabled) bound.push(boot.withHostEvents(await bindTftp(config, log, registry)));
-    if (config.http.enabled) bound.push(boot.withHostEvents(await bindHttp(config, log, { registry, routes: boot.routes })));
+    if (config.http.enabled) bound.push(boot.withHostEvents(await bindHttp(config, log, { registry, routes: boot.routes, fast: boot.fast })));
     if (config.interfaces.length > 0) bound.push(boot.withHostEvents(await bindDhcp(config, log, boot)));
   } catch (err) {
     await Promise.allSettled(bound.map((b) => b.abort()));

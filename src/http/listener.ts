@@ -51,6 +51,15 @@ export interface TlsMaterial {
   key: Buffer | string;
 }
 
+/**
+ * Answers a request itself, bypassing the app (fastify), and returns true; or returns false and
+ * leaves the request untouched for the app. It may still hand a request it took to `app` later
+ * (for example when it finds it has nothing to say after all). Used for the hot dynamic paths
+ * (the per-host iPXE script), where the app's routing, hooks and reply machinery cost more than
+ * the answer itself.
+ */
+export type FastRequestHandler = (req: IncomingMessage, res: ServerResponse, app: RequestListener) => boolean;
+
 /** Requests that arrive between bind and start wait for the handler; beyond this they get 503. */
 const MAX_PENDING = 256;
 
@@ -65,6 +74,8 @@ export class HttpListener {
   readonly limits: Readonly<HttpLimits>;
   readonly secure: boolean;
   private handler: RequestListener | undefined;
+  private fast: FastRequestHandler | undefined;
+  private closing = false;
   private readonly pending: [IncomingMessage, ServerResponse][] = [];
   private readonly perIp = new Map<string, number>();
   private readonly remoteLog: RateLimitedLog;
@@ -89,7 +100,11 @@ export class HttpListener {
     };
     const onRequest: RequestListener = (req, res) => {
       const h = this.handler;
-      if (h !== undefined) return h(req, res);
+      if (h !== undefined) {
+        // While closing, the app answers (503 and Connection: close) rather than the fast path.
+        if (this.fast !== undefined && !this.closing && this.fast(req, res, h)) return;
+        return h(req, res);
+      }
       if (this.pending.length >= MAX_PENDING) return fixedResponse(res, 503);
       this.pending.push([req, res]);
     };
@@ -135,6 +150,14 @@ export class HttpListener {
     }
   }
 
+  /**
+   * Lets `fast` look at every request before the app does (see FastRequestHandler). Requests it
+   * declines, and every request once the listener is closing, go to the app.
+   */
+  setFastPath(fast: FastRequestHandler | undefined): void {
+    this.fast = fast;
+  }
+
   /** Starts listening; resolves with the bound address. Rejects with the listen error (EACCES, EADDRINUSE...). */
   listen(host: string, port: number): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
@@ -165,6 +188,7 @@ export class HttpListener {
    */
   async close(graceMs: number): Promise<void> {
     if (!this.server.listening) return;
+    this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     for (const [, res] of this.pending.splice(0)) fixedResponse(res, 503);

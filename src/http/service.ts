@@ -10,13 +10,15 @@ import { FileResolver } from '../files/resolver.ts';
 import type { ResolverOptions } from '../files/resolver.ts';
 import type { GeneratedFiles } from '../files/registry.ts';
 import { HttpListener } from './listener.ts';
-import type { TlsMaterial } from './listener.ts';
+import type { FastRequestHandler, TlsMaterial } from './listener.ts';
 import { createHttpApp } from './server.ts';
 
 export interface HttpDeps {
   registry: GeneratedFiles;
   /** Dynamic routes (iPXE scripts, answer files), added by the boot engine. */
   routes?: (app: FastifyInstance) => void;
+  /** Answers hot requests before the app sees them (the boot scripts); see HttpListener.setFastPath. */
+  fast?: FastRequestHandler;
   /** Share a resolver (and its hot-file cache) with TFTP; by default HTTP makes its own. */
   resolver?: FileResolver;
 }
@@ -59,6 +61,7 @@ export async function bindHttp(config: ResolvedConfig, log: Logger, deps: HttpDe
       for (const { listener } of listeners) {
         const app = createHttpApp({ logger, events, resolver, routes: deps.routes, listener });
         await app.ready();
+        listener.setFastPath(deps.fast);
         apps.push(app);
       }
       return {

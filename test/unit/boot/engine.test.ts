@@ -143,6 +143,25 @@ describe('HTTP: per-host iPXE script', () => {
     assert.ok(w.events.some((e) => e.kind === 'script-error'));
   });
 
+  it('a script rendered once is reused until the inventory changes, and each fetch is still an event', async () => {
+    const h = await activeHost(w);
+    const first = await script(w, `mac=${MAC}&arch=x86_64&platform=efi`);
+    const again = await script(w, `mac=${MAC}&arch=x86_64&platform=efi`);
+    assert.equal(again.body, first.body);
+    assert.match(first.body, /node01/);
+    assert.equal(w.events.filter((e) => e.kind === 'script' && e.host === h.id).length, 2);
+    // Another arch is another plan: rendered on its own.
+    assert.notEqual((await script(w, `mac=${MAC}&arch=i386&platform=pcbios`)).body, '');
+    // The operator renames the host and changes its profile: the next fetch shows both.
+    const p2 = await w.store.profiles.create({ name: 'alpine', spec: { ...DEBIAN, kernel: 'alpine/vmlinuz', initrd: ['alpine/initramfs'] } });
+    await w.store.hosts.update(h.id, { hostname: 'node02', profileId: p2.id });
+    await w.engine.directory.refresh();
+    const after = await script(w, `mac=${MAC}&arch=x86_64&platform=efi`);
+    assert.match(after.body, /node02/);
+    assert.match(after.body, /^kernel \/alpine\/vmlinuz /m);
+    assert.equal(w.events.filter((e) => e.kind === 'script').at(-1)?.detail['profile'], 'alpine');
+  });
+
   it('/menu.ipxe lists every profile with the configured default and timeout', async () => {
     const m = await world({ menu: { title: 'Lab', timeout: 7, default: 'debian' } });
     await m.store.profiles.create({ name: 'debian', spec: DEBIAN });
@@ -306,7 +325,8 @@ describe("the boot root's own files win", () => {
     const store = await openStore(`sqlite:${path.join(dir, `e${++n}.db`)}`, { logger: silentLogger() });
     await store.migrate();
     const directory = new HostDirectory({ store, logger: silentLogger() });
-    const engine = new BootEngine({ directory, events: new EventBus(), logger: silentLogger(), bootRoot: root });
+    let clock = 0;
+    const engine = new BootEngine({ directory, events: new EventBus(), logger: silentLogger(), bootRoot: root, now: () => clock });
     const registry = new GeneratedFiles();
     engine.attach(registry);
     const app = createHttpApp({ logger: silentLogger(), events: new EventBus(), resolver: new FileResolver({ root, registry }), routes: (a) => registerBootRoutes(a, engine) });
@@ -323,6 +343,9 @@ describe("the boot root's own files win", () => {
       writeFileSync(path.join(root, 'pxelinux.cfg', '01-52-54-00-12-34-56'), 'DEFAULT static\n');
       mkdirSync(path.join(root, 'grub'));
       writeFileSync(path.join(root, 'grub', 'grub.cfg'), 'set timeout=0\n');
+      // boot.ipxe: the last look at the boot root is reused for a second (diskCheckMs), then the file wins.
+      assert.match((await app.inject({ method: 'GET', url: `/boot.ipxe?mac=${MAC}` })).body, /^menu /m);
+      clock += 1000;
       assert.equal((await app.inject({ method: 'GET', url: `/boot.ipxe?mac=${MAC}` })).body, '#!ipxe\necho static\n');
       assert.equal((await new FileResolver({ root, registry }).open('pxelinux.cfg/01-52-54-00-12-34-56')).generated, false);
       assert.equal((await new FileResolver({ root, registry }).open('/grub/grub.cfg')).generated, false);
