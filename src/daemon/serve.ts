@@ -56,6 +56,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
   const bound = await opts.bind(config, log);
   let store: Store | undefined;
+  let flushEvents = (): void => {};
   const running: Service[] = [];
   try {
     if (user !== undefined) {
@@ -74,11 +75,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'database migrated');
 
     const events = new EventBus((err) => log.error({ err }, 'boot event listener failed'));
-    recordEvents(events, store, log);
+    flushEvents = recordEvents(events, store, log);
     for (const b of bound) running.push(await b.start({ store, events, log }));
   } catch (err) {
     await Promise.allSettled(running.map((s) => s.stop(0)));
     await Promise.allSettled(bound.slice(running.length).map((b) => b.abort()));
+    flushEvents();
     await store?.close();
     throw err;
   }
@@ -113,6 +115,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       log.error({ err, service: s.name }, 'service did not stop cleanly');
     }
   }
+  flushEvents(); // the events the services emitted while stopping
   await store.close();
   process.removeListener('SIGINT', hard);
   process.removeListener('SIGTERM', hard);
@@ -122,52 +125,107 @@ export async function serve(opts: ServeOptions): Promise<void> {
 /**
  * Every boot event goes to the log and, durably, to the per-host timeline in the store. Emitters are
  * on hot paths (a DHCP exchange emits while its reply is still unsent), so the listener only queues
- * the event; the queue is logged and appended after the current turn of the event loop, when the
- * replies are out. The appends join the store's next group commit; nothing waits for them.
+ * the event; the queue is logged and stored after the current turn of the event loop, when the
+ * replies are out: the turn's lines in one write, the turn's events in one store call
+ * (`events.appendMany`: one write joining the store's next group commit, in order). Nothing waits
+ * for it; a failure is logged.
  *
  * Each event's detail is serialised once: the same JSON text is the log line's `detail` and the
- * stored row's. The turn's lines are built as pino builds them (same level, time, bindings and
- * message key, from the logger's own pieces) and written in one write; a logger whose pieces are
- * not available (or an unserialisable detail) goes through pino as usual.
+ * stored row's. The lines are built as pino builds them (same level, time, bindings and message key,
+ * from the logger's own pieces); a logger whose pieces are not available (or an unserialisable
+ * detail) goes through pino as usual.
+ *
+ * Returns a function that records the queued events at once: call it before closing the store, so
+ * the events of the last turn (services emit while stopping) are stored, not refused as too late.
  */
-export function recordEvents(events: EventBus, store: Pick<Store, 'events'>, log: Logger): void {
+export function recordEvents(events: EventBus, store: Pick<Store, 'events'>, log: Logger): () => void {
   const eventLog = log.child({ component: 'events' });
   const raw = rawLineWriter(eventLog, 'info');
+  /** Per stage and kind, the constant middle and end of their lines. */
+  const pieces = new Map<string, Map<string, { mid: string; tail: string }>>();
+  let cached = 0;
+  const piecesOf = (stage: string, kind: string, w: RawLineWriter): { mid: string; tail: string } => {
+    let byKind = pieces.get(stage);
+    let p = byKind?.get(kind);
+    if (p !== undefined) return p;
+    p = { mid: `,"stage":${JSON.stringify(stage)},"kind":${JSON.stringify(kind)},"detail":`, tail: w.tail(`${stage} ${kind}`) };
+    if (cached < 256) {
+      // Bounded: kinds are constants in the emitters, but nothing forces them to be.
+      cached++;
+      if (byKind === undefined) pieces.set(stage, (byKind = new Map()));
+      byKind.set(kind, p);
+    }
+    return p;
+  };
   let queued: BootEvent[] = [];
-  const failed = (err: unknown): void => eventLog.warn({ err }, 'could not store a boot event');
+  const failed = (err: unknown, count: number): void => {
+    eventLog.warn({ err, events: count }, count === 1 ? 'could not store a boot event' : `could not store ${count} boot events`);
+  };
   const flush = (): void => {
+    if (queued.length === 0) return; // already recorded by an explicit call
     const batch = queued;
     queued = [];
     const logging = eventLog.isLevelEnabled('info');
-    const time = logging && raw !== undefined ? raw.time() : ''; // one timestamp for the turn's lines, written together
+    const head = logging && raw !== undefined ? raw.head() : ''; // one timestamp for the turn's lines, written together
+    const jsons: (string | undefined)[] = new Array<string | undefined>(batch.length);
     let lines = '';
-    for (const e of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i]!;
       let json: string | undefined;
       try {
         json = JSON.stringify(e.detail);
       } catch {
         json = undefined; // circular or otherwise unserialisable: pino and the store cope on their own
       }
-      const msg = `${e.stage} ${e.kind}`;
+      jsons[i] = json;
       if (logging) {
-        if (raw !== undefined && json !== undefined) lines += raw.line(time, `,"host":${JSON.stringify(e.host)},"stage":${JSON.stringify(e.stage)},"kind":${JSON.stringify(e.kind)},"detail":${json}`, msg);
-        else eventLog.info({ host: e.host, stage: e.stage, kind: e.kind, detail: e.detail }, msg);
+        if (raw !== undefined && json !== undefined) {
+          const p = piecesOf(e.stage, e.kind, raw);
+          lines += `${head},"host":${JSON.stringify(e.host)}${p.mid}${json}${p.tail}`;
+        } else {
+          eventLog.info({ host: e.host, stage: e.stage, kind: e.kind, detail: e.detail }, `${e.stage} ${e.kind}`);
+        }
       }
-      store.events.append(e, json).catch(failed);
     }
     if (lines !== '') raw!.write(lines);
+    let stored: ReturnType<typeof store.events.appendMany>;
+    try {
+      stored = store.events.appendMany(batch, jsons);
+    } catch (err) {
+      failed(err, batch.length);
+      return;
+    }
+    stored.then(
+      (r) => {
+        for (const { index, error } of r.refused) {
+          const e = batch[index]!;
+          eventLog.warn({ err: error, host: e.host, stage: e.stage, kind: e.kind }, 'could not store a boot event');
+        }
+      },
+      (err: unknown) => failed(err, batch.length),
+    );
   };
   events.subscribe((e) => {
     if (queued.push(e) === 1) setImmediate(flush);
   });
+  return flush;
+}
+
+interface RawLineWriter {
+  /** The start of every line written now: level, time and the logger's bindings. */
+  head(): string;
+  /** The end of a line with this message. */
+  tail(msg: string): string;
+  write(lines: string): void;
 }
 
 /**
- * Writes log lines whose JSON properties the caller has already serialised, in pino's own format,
- * through the logger's own stream (pino.symbols: pino's interface for integrations). Undefined when
- * the logger is not a plain pino logger writing one line per record (then log through pino).
+ * Writes log lines whose JSON properties the caller has already serialised, in pino's own format
+ * (`head() + props + tail(msg)`), through the logger's own stream (pino.symbols: pino's interface
+ * for integrations). Undefined when the logger is not a plain pino logger writing one line per
+ * record (then log through pino).
  */
-function rawLineWriter(logger: Logger, level: 'info'): { time(): string; line(time: string, props: string, msg: string): string; write(lines: string): void } | undefined {
+function rawLineWriter(logger: Logger, level: 'info'): RawLineWriter | undefined {
   const l = logger as unknown as Record<symbol, unknown>;
   const { lsCacheSym, timeSym, chindingsSym, endSym, streamSym, messageKeySym, needsMetadataGsym, mixinSym, formattersSym, nestedKeySym } = pino.symbols;
   const prefix = (l[lsCacheSym] as Record<number, string> | undefined)?.[logger.levels.values[level]!];
@@ -180,9 +238,11 @@ function rawLineWriter(logger: Logger, level: 'info'): { time(): string; line(ti
   const set = (v: unknown): boolean => v !== undefined && v !== null;
   if (stream[needsMetadataGsym] === true || set(l[mixinSym]) || set(l[nestedKeySym]) || set(formatters?.log)) return undefined;
   const key = JSON.stringify(messageKey);
+  const now = time as () => string;
   return {
-    time: time as () => string,
-    line: (t, props, msg) => `${prefix}${t}${String(l[chindingsSym] ?? '')}${props},${key}:${JSON.stringify(msg)}${end}`,
+    // Bindings are read each time: setBindings() may change them.
+    head: () => `${prefix}${now()}${String(l[chindingsSym] ?? '')}`,
+    tail: (msg) => `,${key}:${JSON.stringify(msg)}${end}`,
     write: (lines) => {
       stream.write(lines);
     },

@@ -22,19 +22,28 @@ function capture(): { stream: Writable; lines: () => string[]; writes: () => num
   return { stream, lines: () => out.split('\n').filter((l) => l !== ''), writes: () => writes };
 }
 
-function fakeStore(): { store: Pick<Store, 'events'>; appended: { e: BootEvent; json: string | undefined }[] } {
+/** A store that records what it is given: every appended event, and the size of each call. */
+function fakeStore(fail?: Error): { store: Pick<Store, 'events'>; appended: { e: BootEvent; json: string | undefined }[]; calls: number[] } {
   const appended: { e: BootEvent; json: string | undefined }[] = [];
-  const store = {
+  const calls: number[] = [];
+  const store: Pick<Store, 'events'> = {
     events: {
       append: async (e: BootEvent, json?: string) => {
+        calls.push(1);
         appended.push({ e, json });
         return appended.length;
+      },
+      appendMany: async (events: readonly BootEvent[], jsons?: readonly (string | undefined)[]) => {
+        calls.push(events.length);
+        if (fail !== undefined) throw fail;
+        events.forEach((e, i) => appended.push({ e, json: jsons?.[i] }));
+        return { stored: events.length, refused: [] };
       },
       list: async () => [],
       prune: async () => 0,
     },
   };
-  return { store, appended };
+  return { store, appended, calls };
 }
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(() => setImmediate(r)));
