@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/logger.ts';
 import { EventBus } from '../events/bus.ts';
+import { BurstLimiter } from '../events/burst.ts';
 import type { BootStage } from '../events/bus.ts';
 import type { GeneratedFiles } from '../files/registry.ts';
 import type { ClientFacts } from '../dhcp/facts.ts';
@@ -50,8 +51,14 @@ export interface BootEngineOptions {
    * script request otherwise (docs/decisions/0008-http-serving-speed.md).
    */
   diskCheckMs?: number;
-  /** Clock for diskCheckMs (tests). */
+  /** Clock for diskCheckMs and the repeat windows (tests). */
   now?: () => number;
+  /**
+   * Script fetches per host (or client) and script per window that are events of their own; more
+   * are counted into one `script-repeats` event per window (log.event_burst, log.event_window).
+   * Default 20 per 10 s; burst 0: every fetch is an event.
+   */
+  repeats?: { burst?: number; windowMs?: number };
 }
 
 export interface HttpRequest {
@@ -91,6 +98,7 @@ export class BootEngine {
   private readonly diskChecks = new Map<string, { at: number; found: boolean }>();
   private readonly diskCheckMs: number;
   private readonly now: () => number;
+  private readonly repeats: BurstLimiter;
 
   constructor(opts: BootEngineOptions) {
     this.directory = opts.directory;
@@ -102,6 +110,19 @@ export class BootEngine {
     this.bootRoot = opts.bootRoot;
     this.diskCheckMs = opts.diskCheckMs ?? 1000;
     this.now = opts.now ?? Date.now;
+    this.repeats = new BurstLimiter({
+      ...opts.repeats,
+      now: this.now,
+      report: (key, sum) => {
+        const nl = key.indexOf('\n');
+        this.events.emit({ host: key.slice(0, nl), stage: 'http', kind: 'script-repeats', detail: { script: key.slice(nl + 1), count: sum.count, actions: sum.counts, window_s: sum.window_s } });
+      },
+    });
+  }
+
+  /** Reports the script fetches counted in windows that have ended (all of them with `all`, at shutdown). */
+  sweepRepeats(all = false): void {
+    this.repeats.sweep(all);
   }
 
   /** onDisk for the dynamic HTTP paths (a fixed handful), answered from memory for diskCheckMs. */
@@ -205,10 +226,14 @@ export class BootEngine {
         if (this.scripts.size >= MAX_CACHED_SCRIPTS) this.scripts.clear();
         this.scripts.set(key, r);
       }
-      const detail: Record<string, unknown> = host === undefined ? { script, ip: req.ip } : { client: who, script, ip: req.ip };
-      if (arch) detail['arch'] = arch;
-      if (rawMac !== undefined && mac === undefined) detail['badMac'] = true;
-      this.events.emit({ host: host?.id ?? who, stage: 'http', kind: 'script', detail: Object.assign(detail, r.detail) });
+      // A host fetching the same script over and over (a boot loop, a flood) is counted past its burst.
+      const subject = host?.id ?? who;
+      if (this.repeats.offer(`${subject}\n${script}`, undefined, String(r.detail['action']))) {
+        const detail: Record<string, unknown> = host === undefined ? { script, ip: req.ip } : { client: who, script, ip: req.ip };
+        if (arch) detail['arch'] = arch;
+        if (rawMac !== undefined && mac === undefined) detail['badMac'] = true;
+        this.events.emit({ host: subject, stage: 'http', kind: 'script', detail: Object.assign(detail, r.detail) });
+      }
       return { status: 200, contentType: 'text/plain; charset=utf-8', body: r.body };
     } catch (err) {
       const code = err instanceof RenderError ? err.code : 'BH_BOOT_SCRIPT';

@@ -45,7 +45,7 @@ export function bindBoot(config: ResolvedConfig, log: Logger, registry: Generate
     async start({ store, events }): Promise<Service> {
       const directory = new HostDirectory({ store, logger, builtinDefault: opts.builtinProfile });
       await directory.refresh();
-      engine = new BootEngine({ directory, events, logger, settings: planSettings(config.boot), bootRoot: config.boot_root });
+      engine = new BootEngine({ directory, events, logger, settings: planSettings(config.boot), bootRoot: config.boot_root, repeats: { burst: config.log.event_burst, windowMs: config.log.event_window * 1000 } });
       const detach = engine.attach(registry);
       const found = findAssets({ assetsDir: config.boot.assets_dir });
       const assets = publishAssets(found, registry, config.boot_root);
@@ -53,6 +53,7 @@ export function bindBoot(config: ResolvedConfig, log: Logger, registry: Generate
       for (const [name, code] of Object.entries(assets.failed)) logger.warn({ code: 'BH_BOOT_ASSET_UNREADABLE', asset: name, error: code }, `cannot read the boot loader ${name}: check its permissions`);
       let refreshing = false;
       const timer = setInterval(() => {
+        engine?.sweepRepeats();
         if (refreshing) return;
         refreshing = true;
         directory.refresh().catch((err: unknown) => logger.warn({ code: 'BH_BOOT_REFRESH', err }, 'cannot reload the inventory; boot plans use the last snapshot')).finally(() => (refreshing = false));
@@ -63,6 +64,7 @@ export function bindBoot(config: ResolvedConfig, log: Logger, registry: Generate
         describe: () => ({ unknown_hosts: config.boot.unknown_hosts, loaders: assets.published.length + assets.fromBootRoot.length, missing_loaders: assets.missing }),
         async stop(): Promise<void> {
           clearInterval(timer);
+          engine?.sweepRepeats(true);
           detach();
         },
       };

@@ -19,6 +19,15 @@ export const LogSchema = Type.Object(
       default: 'auto',
       examples: ['json'],
     }),
+    event_burst: Type.Integer({
+      minimum: 0,
+      maximum: 1_000_000,
+      description:
+        'Boot events of one kind that one client may cause in each `event_window` (fetches of the same script or file, file misses), each logged and stored on its own; a boot needs a handful. Past that they are counted into one summary event per client and window (`script-repeats`, `file-repeats`, `file-misses`, with the count), so a client in a boot loop, a scanner or a flood cannot fill the log and the disk. 0: no limit, every event on its own.',
+      default: 20,
+      examples: [0],
+    }),
+    event_window: Type.Integer({ minimum: 1, maximum: 3600, description: 'Seconds per window for `event_burst`.', default: 10, examples: [60] }),
   },
   { additionalProperties: false, default: {}, description: 'Logging.' },
 );

@@ -3,7 +3,9 @@
 // own (a real boot misses a few optional files), the rest are counted and reported as one
 // `file-misses` event per client when the window ends (or when the server stops). Bounded: at most
 // `maxClients` clients are tracked; past that, the oldest is reported early. No I/O, injected clock.
+// The counting is BurstLimiter's (src/events/burst.ts).
 import type { BootEvent } from '../events/bus.ts';
+import { BurstLimiter } from '../events/burst.ts';
 
 export interface MissAggregatorOptions {
   emit: (e: Omit<BootEvent, 'time'>) => void;
@@ -18,30 +20,16 @@ export interface MissAggregatorOptions {
   now?: () => number;
 }
 
-interface Window {
-  start: number;
-  seen: number;
-  suppressed: number;
-  sample: string[];
-  statuses: Record<string, number>;
-}
-
 export class MissAggregator {
-  private readonly emitFn: MissAggregatorOptions['emit'];
-  private readonly burst: number;
-  private readonly windowMs: number;
-  private readonly maxClients: number;
-  private readonly samples: number;
-  private readonly now: () => number;
-  private readonly clients = new Map<string, Window>();
+  private readonly limiter: BurstLimiter;
 
   constructor(opts: MissAggregatorOptions) {
-    this.emitFn = opts.emit;
-    this.burst = opts.burst ?? 20;
-    this.windowMs = opts.windowMs ?? 10_000;
-    this.maxClients = opts.maxClients ?? 4096;
-    this.samples = opts.samples ?? 5;
-    this.now = opts.now ?? Date.now;
+    const { emit, maxClients, ...rest } = opts;
+    this.limiter = new BurstLimiter({
+      ...rest,
+      ...(maxClients !== undefined ? { maxKeys: maxClients } : {}),
+      report: (client, s) => emit({ host: client, stage: 'http', kind: 'file-misses', detail: { client, count: s.count, statuses: s.counts, sample: s.sample, window_s: s.window_s } }),
+    });
   }
 
   /**
@@ -49,52 +37,16 @@ export class MissAggregator {
    * false when it was counted into the client's summary.
    */
   miss(client: string, path: string, status: number): boolean {
-    const t = this.now();
-    let w = this.clients.get(client);
-    if (w !== undefined && t - w.start >= this.windowMs) {
-      this.report(client, w);
-      w = undefined;
-    }
-    if (w === undefined) {
-      if (this.clients.size >= this.maxClients) this.evictOldest();
-      w = { start: t, seen: 0, suppressed: 0, sample: [], statuses: {} };
-      this.clients.set(client, w);
-    }
-    w.seen++;
-    if (w.seen <= this.burst) return true;
-    w.suppressed++;
-    if (w.sample.length < this.samples) w.sample.push(path);
-    const k = String(status);
-    w.statuses[k] = (w.statuses[k] ?? 0) + 1;
-    return false;
+    return this.limiter.offer(client, path, String(status));
   }
 
   /** Reports every window that has ended (all of them with `all`). Call it from a timer and on close. */
   sweep(all = false): void {
-    const t = this.now();
-    for (const [client, w] of this.clients) {
-      if (all || t - w.start >= this.windowMs) this.report(client, w);
-    }
+    this.limiter.sweep(all);
   }
 
   /** Clients tracked right now. */
   get size(): number {
-    return this.clients.size;
-  }
-
-  private evictOldest(): void {
-    const first = this.clients.entries().next().value;
-    if (first !== undefined) this.report(first[0], first[1]);
-  }
-
-  private report(client: string, w: Window): void {
-    this.clients.delete(client);
-    if (w.suppressed === 0) return;
-    this.emitFn({
-      host: client,
-      stage: 'http',
-      kind: 'file-misses',
-      detail: { client, count: w.suppressed, statuses: w.statuses, sample: w.sample, window_s: Math.round((this.now() - w.start) / 100) / 10 },
-    });
+    return this.limiter.size;
   }
 }

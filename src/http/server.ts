@@ -7,8 +7,9 @@
 // (application/efi for .efi: EDK2 HTTP Boot needs it). Hot files come straight from the shared
 // in-memory Buffer, large ones are streamed in 1 MiB chunks. Every answer to a file request emits
 // one boot event (stage `http`, kind `file`), except misses past a client's burst: those are
-// counted into one `file-misses` event per client and window (misses.ts), so a scanner cannot
-// flood the log and the store. Error bodies are the bare reason phrase: no stack
+// counted into one `file-misses` event per client and window (misses.ts), and repeated fetches
+// of one file past a client's burst, counted into one `file-repeats` event, so a scanner or a
+// flood cannot fill the log and the store. Error bodies are the bare reason phrase: no stack
 // traces, versions or server paths (SECURITY.md H11).
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
@@ -24,6 +25,7 @@ import { contentTypeFor } from './content-type.ts';
 import { HttpListener, publicBody } from './listener.ts';
 import type { HttpLimits, TlsMaterial } from './listener.ts';
 import { MissAggregator } from './misses.ts';
+import { BurstLimiter } from '../events/burst.ts';
 import { parseRange } from './range.ts';
 import { decodeRequestTarget, MAX_TARGET_LENGTH } from './request-path.ts';
 
@@ -44,6 +46,11 @@ export interface HttpAppOptions {
   streamChunkBytes?: number;
   /** How file misses (404s, refusals) become boot events: a burst per client, then one summary per window. */
   misses?: { burst?: number; windowMs?: number; maxClients?: number };
+  /**
+   * How repeated fetches of one file by one client become boot events: a burst per client and
+   * path, then one `file-repeats` summary per window (default 20 per 10 s; burst 0: no limit).
+   */
+  repeats?: { burst?: number; windowMs?: number };
   /** Clock for the miss windows (tests). */
   now?: () => number;
 }
@@ -63,7 +70,22 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   const chunk = opts.streamChunkBytes ?? DEFAULT_STREAM_CHUNK;
   const remoteLog = new RateLimitedLog(log);
   const misses = new MissAggregator({ emit: (e) => opts.events.emit(e), ...opts.misses, ...(opts.now !== undefined ? { now: opts.now } : {}) });
-  const sweep = setInterval(() => misses.sweep(), opts.misses?.windowMs ?? 10_000);
+  const repeats = new BurstLimiter({
+    ...opts.repeats,
+    ...(opts.now !== undefined ? { now: opts.now } : {}),
+    report: (key, sum) => {
+      const nl = key.indexOf('\n');
+      const client = key.slice(0, nl);
+      opts.events.emit({ host: client, stage: 'http', kind: 'file-repeats', detail: { client, path: key.slice(nl + 1), count: sum.count, statuses: sum.counts, window_s: sum.window_s } });
+    },
+  });
+  const sweep = setInterval(
+    () => {
+      misses.sweep();
+      repeats.sweep();
+    },
+    Math.min(opts.misses?.windowMs ?? 10_000, opts.repeats?.windowMs ?? 10_000),
+  );
   sweep.unref();
 
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
@@ -93,6 +115,7 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   app.addHook('onClose', async () => {
     clearInterval(sweep);
     misses.sweep(true);
+    repeats.sweep(true);
   });
   // Requests reach the app only once every route is registered; until then the listener holds them.
   app.addHook('onReady', async () => {
@@ -133,7 +156,7 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     method: ['GET', 'HEAD'],
     url: '/*',
     exposeHeadRoute: false,
-    handler: (req, reply) => serveFile(req, reply, opts.resolver, opts.events, misses, chunk, log),
+    handler: (req, reply) => serveFile(req, reply, opts.resolver, opts.events, misses, repeats, chunk, log),
   });
   return app;
 }
@@ -144,7 +167,7 @@ export function listenerOf(app: FastifyInstance): HttpListener | undefined {
 }
 const LISTENERS = new WeakMap<object, HttpListener>();
 
-async function serveFile(req: FastifyRequest, reply: FastifyReply, resolver: FileResolver, events: Pick<EventBus, 'emit'>, misses: MissAggregator, chunk: number, log: Logger): Promise<void> {
+async function serveFile(req: FastifyRequest, reply: FastifyReply, resolver: FileResolver, events: Pick<EventBus, 'emit'>, misses: MissAggregator, repeats: BurstLimiter, chunk: number, log: Logger): Promise<void> {
   const started = performance.now();
   const rawUrl = req.raw.url ?? '';
   const target = decodeRequestTarget(rawUrl);
@@ -153,6 +176,8 @@ async function serveFile(req: FastifyRequest, reply: FastifyReply, resolver: Fil
     if (missStatus !== undefined && !misses.miss(clientAddress(req), clean(path, 128), missStatus)) return;
     onClose(reply.raw, () => {
       const client = clientAddress(req);
+      // So is a hit beyond the client's burst for that same file (a boot loop, a download flood).
+      if (missStatus === undefined && !repeats.offer(`${client}\n${clean(path, 512)}`, undefined, String(reply.raw.statusCode))) return;
       events.emit({
         host: client,
         stage: 'http',

@@ -59,7 +59,8 @@ export async function bindHttp(config: ResolvedConfig, log: Logger, deps: HttpDe
       const resolver = deps.resolver ?? new FileResolver(httpResolverOptions(config, deps.registry));
       const apps: FastifyInstance[] = [];
       for (const { listener } of listeners) {
-        const app = createHttpApp({ logger, events, resolver, routes: deps.routes, listener });
+        const limits = { burst: config.log.event_burst, windowMs: config.log.event_window * 1000 };
+        const app = createHttpApp({ logger, events, resolver, routes: deps.routes, listener, misses: limits, repeats: limits });
         await app.ready();
         listener.setFastPath(deps.fast);
         apps.push(app);

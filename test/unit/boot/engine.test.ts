@@ -162,6 +162,31 @@ describe('HTTP: per-host iPXE script', () => {
     assert.equal(w.events.filter((e) => e.kind === 'script').at(-1)?.detail['profile'], 'alpine');
   });
 
+  it('a host fetching its script in a loop: the burst as events, then one script-repeats summary per window', async () => {
+    let t = 0;
+    const bus = new EventBus();
+    const seen: BootEvent[] = [];
+    bus.subscribe((e) => seen.push(e));
+    const engine = new BootEngine({ directory: w.engine.directory, events: bus, logger: silentLogger(), repeats: { burst: 2, windowMs: 10_000 }, now: () => t });
+    const h = await activeHost(w);
+    for (let i = 0; i < 10; i++) assert.match((await engine.handleHttp({ path: '/boot.ipxe', query: { mac: MAC }, ip: '198.18.0.5' }))?.body ?? '', /^kernel /m);
+    assert.equal(seen.filter((e) => e.kind === 'script').length, 2);
+    engine.sweepRepeats();
+    assert.equal(seen.filter((e) => e.kind === 'script-repeats').length, 0, 'the window has not ended');
+    t += 10_000;
+    engine.sweepRepeats();
+    const sum = seen.filter((e) => e.kind === 'script-repeats');
+    assert.equal(sum.length, 1);
+    assert.equal(sum[0]!.host, h.id);
+    assert.equal(sum[0]!.detail['script'], 'boot.ipxe');
+    assert.equal(sum[0]!.detail['count'], 8);
+    assert.deepEqual(Object.values(sum[0]!.detail['actions'] as Record<string, number>), [8]);
+    // Another host is not held back by this one's loop, and the next window starts a new burst.
+    await engine.handleHttp({ path: '/boot.ipxe', query: { mac: '52:54:00:00:00:09' }, ip: '198.18.0.6' });
+    await engine.handleHttp({ path: '/boot.ipxe', query: { mac: MAC }, ip: '198.18.0.5' });
+    assert.equal(seen.filter((e) => e.kind === 'script').length, 4);
+  });
+
   it('/menu.ipxe lists every profile with the configured default and timeout', async () => {
     const m = await world({ menu: { title: 'Lab', timeout: 7, default: 'debian' } });
     await m.store.profiles.create({ name: 'debian', spec: DEBIAN });

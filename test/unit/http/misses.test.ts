@@ -67,3 +67,39 @@ test('the aggregator tracks a bounded number of clients: the oldest is reported 
   assert.equal(out.length, 7, 'the seven clients pushed out were each summarised');
   assert.ok(out.every((e) => e.detail['count'] === 3));
 });
+
+test('one client fetching the same file over and over: its burst of events, then one file-repeats summary per window; other files and clients are not held back', async () => {
+  let t = 0;
+  const events = new EventBus();
+  const seen: BootEvent[] = [];
+  events.subscribe((e) => seen.push(e));
+  const app = createHttpApp({ logger: silentLogger(), events, resolver: new FileResolver({ root }), repeats: { burst: 3, windowMs: 10_000 }, now: () => t });
+  try {
+    for (let i = 0; i < 50; i++) assert.equal((await app.inject({ url: '/ipxe.efi' })).statusCode, 200);
+    assert.equal((await app.inject({ url: '/ipxe.efi', remoteAddress: '198.18.0.9' })).statusCode, 200);
+    const files = seen.filter((e) => e.kind === 'file');
+    assert.equal(files.filter((e) => e.detail['client'] === '127.0.0.1').length, 3, 'the burst, one by one');
+    assert.equal(files.filter((e) => e.detail['client'] === '198.18.0.9').length, 1, 'another client has its own burst');
+    t += 10_000;
+    await app.inject({ url: '/ipxe.efi' });
+    const summary = seen.filter((e) => e.kind === 'file-repeats');
+    assert.equal(summary.length, 1);
+    assert.equal(summary[0]!.host, '127.0.0.1');
+    assert.equal(summary[0]!.detail['path'], 'ipxe.efi');
+    assert.equal(summary[0]!.detail['count'], 47);
+    assert.deepEqual(summary[0]!.detail['statuses'], { '200': 47 });
+  } finally {
+    await app.close();
+  }
+});
+
+test('burst 0 turns the summaries off: every fetch is an event', async () => {
+  const events = new EventBus();
+  const seen: BootEvent[] = [];
+  events.subscribe((e) => seen.push(e));
+  const app = createHttpApp({ logger: silentLogger(), events, resolver: new FileResolver({ root }), repeats: { burst: 0 }, misses: { burst: 0 } });
+  for (let i = 0; i < 40; i++) await app.inject({ url: i % 2 === 0 ? '/ipxe.efi' : '/missing' });
+  await app.close();
+  assert.equal(seen.filter((e) => e.kind === 'file').length, 40);
+  assert.equal(seen.filter((e) => e.kind === 'file-repeats' || e.kind === 'file-misses').length, 0);
+});
