@@ -224,6 +224,9 @@ export class TftpServer {
   private epfd = -1;
   private hotCount = 0;
   private readonly byFd: (Session | undefined)[] = [];
+  private readonly hotSet = new Set<Session>();
+  /** The session whose socket is in blocking mode right now (only inside driveOne). */
+  private blockingSession: Session | undefined;
   private driving = false;
   private driveQueued = false;
   /** Waits in a row that timed out, and drive() entries left that poll without waiting (backoff). */
@@ -264,7 +267,9 @@ export class TftpServer {
     this.mtuOf = opts.mtu ?? defaultMtu;
     this.remap = opts.remap ?? DEFAULT_TFTP_REMAP;
     this.createSocket = opts.createSocket ?? (() => dgram.createSocket({ type: 'udp4', lookup: literalLookup }));
-    this.now = opts.now ?? (() => performance.now());
+    // globalThis.performance is an accessor: read it once, not per call.
+    const perf = performance;
+    this.now = opts.now ?? (() => perf.now());
     this.tickMs = opts.tickMs ?? 20;
     const fp = opts.fastPath === false ? {} : (opts.fastPath ?? {});
     this.fast = opts.fastPath === false || opts.createSocket !== undefined ? undefined : (fp.udp ?? loadFastUdp());
@@ -498,6 +503,7 @@ export class TftpServer {
         // anything else this socket sends (the OACK, ERROR 5, ERROR 0 at shutdown: < 200 octets).
         const seg = 4 + s.blksize;
         if (this.gsoEnabled && s.windowsize > 1 && s.size > s.blksize && seg >= GSO_MIN_SEGMENT && (s.oack?.length ?? 0) < seg) s.gso = this.fast!.setSegment(fd, seg);
+        this.fast!.setRecvTimeout(fd, Math.max(1, Math.round(this.waitNs / 1000)));
         this.hotAdd(s);
       }
       if (isClosed(s)) return;
@@ -578,6 +584,7 @@ export class TftpServer {
     if (this.epfd < 0 || !fast.epollCtl(this.epfd, true, s.fd)) return; // dgram alone serves it
     s.hot = true;
     this.byFd[s.fd] = s;
+    this.hotSet.add(s);
     this.hotCount++;
   }
 
@@ -586,6 +593,7 @@ export class TftpServer {
     s.hot = false;
     this.fast!.epollCtl(this.epfd, false, s.fd);
     this.byFd[s.fd] = undefined;
+    this.hotSet.delete(s);
     this.hotCount--;
   }
 
@@ -608,6 +616,20 @@ export class TftpServer {
         // Back off from waiting when the ACKs do not come in time (a slow link, or a client in
         // this very process, which cannot answer while this thread waits).
         const wait = this.skipWaits > 0 ? 0 : this.waitNs;
+        if (this.hotCount === 1 && wait > 0) {
+          // One transfer: block in its recvfrom (the socket's SO_RCVTIMEO bounds the wait), as
+          // atftpd does; two calls per lock-step round instead of epoll_wait + recvfrom × 2.
+          const r = this.driveOne(this.hotSet.values().next().value!, start);
+          if (r === 'changed') continue;
+          if (r === 'miss') {
+            this.waitMisses = Math.min(this.waitMisses + 1, 8);
+            if (this.waitMisses >= 3) this.skipWaits = 1 << (this.waitMisses - 2);
+            return;
+          }
+          this.waitMisses = 0;
+          this.yieldDrive();
+          return;
+        }
         const ready = fast.epollWait(this.epfd, mem.addr + MEM_EVENTS, MAX_EVENTS, wait);
         if (ready <= 0) {
           if (wait > 0) {
@@ -629,13 +651,7 @@ export class TftpServer {
           if (!this.drain(s, now)) this.hotRemove(s);
         }
         if ((round & 7) === 0 && now - start >= this.sliceMs) {
-          if (!this.driveQueued) {
-            this.driveQueued = true;
-            setImmediate(() => {
-              this.driveQueued = false;
-              this.drive();
-            });
-          }
+          this.yieldDrive();
           return;
         }
       }
@@ -644,6 +660,52 @@ export class TftpServer {
     } finally {
       this.driving = false;
     }
+  }
+
+  /** Resumes drive() from setImmediate, after the event loop had its turn. */
+  private yieldDrive(): void {
+    if (this.driveQueued) return;
+    this.driveQueued = true;
+    setImmediate(() => {
+      this.driveQueued = false;
+      this.drive();
+    });
+  }
+
+  /**
+   * The only hot transfer: its socket goes into blocking mode for the duration (libuv needs it
+   * non-blocking, and gets it back before anything else runs), and each recvfrom waits for the
+   * next ACK itself. 'miss': nothing came within the receive timeout; 'yield': sliceMs is used
+   * up; 'changed': the transfer ended or another one became hot.
+   */
+  private driveOne(s: Session, start: number): 'miss' | 'yield' | 'changed' {
+    const fast = this.fast!;
+    const mem = this.mem!;
+    const w = mem.u32;
+    if (!fast.setBlocking(s.fd, true)) return 'changed';
+    this.blockingSession = s;
+    try {
+      let now = 0;
+      for (let round = 1; ; round++) {
+        const len = fast.recvWait(s.fd, mem.addr, RECV_BYTES, mem.addr + MEM_FROM, mem.addr + MEM_FROMLEN);
+        if (len < 0) return 'miss';
+        // The clock every 8 rounds: a few rounds of staleness (µs) are nothing to timeouts ≥ 50 ms.
+        if ((round & 7) === 1) now = this.now();
+        if (w[MEM_FROM >>> 2] === s.peer0 && w[(MEM_FROM >>> 2) + 1] === s.peer1) this.onPeerPacket(s, this.rbuf, len, now);
+        else this.onStranger(s, this.rbuf.subarray(0, len), fromSockaddr(mem.buf.subarray(MEM_FROM, MEM_FROM + SOCKADDR_BYTES)));
+        if (s.phase !== 'sending' || !s.hot || this.hotCount !== 1) return 'changed';
+        if ((round & 7) === 0 && now - start >= this.sliceMs) return 'yield';
+      }
+    } finally {
+      this.unblock(s);
+    }
+  }
+
+  /** Gives a socket put into blocking mode by driveOne back its O_NONBLOCK (before anything else may use or close it). */
+  private unblock(s: Session): void {
+    if (this.blockingSession !== s) return;
+    this.blockingSession = undefined;
+    if (s.fd >= 0) this.fast!.setBlocking(s.fd, false);
   }
 
   /** Handles what is queued on a hot session's socket; false when it was readable but empty. */
@@ -922,6 +984,7 @@ export class TftpServer {
     if (n <= 0) this.perIp.delete(s.address);
     else this.perIp.set(s.address, n);
     if (s.fd >= 0) {
+      this.unblock(s);
       this.hotRemove(s);
       s.fd = -1;
     }

@@ -19,12 +19,21 @@ const IPPROTO_UDP = 17;
 const SOL_UDP = 17;
 const UDP_SEGMENT = 103;
 const MSG_DONTWAIT = 0x40;
+const SOL_SOCKET = 1;
+const SO_RCVTIMEO = 20;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
 const EPOLL_CLOEXEC = 0o2000000;
 const EPOLLIN = 1;
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
 /** Size of struct sockaddr_in. */
 export const SOCKADDR_BYTES = 16;
+/** Size of struct msghdr on x86-64 (name, namelen, iov, iovlen, control, controllen, flags). */
+export const MSGHDR_BYTES = 56;
+/** Size of struct iovec on x86-64 (base, len). */
+export const IOVEC_BYTES = 16;
 /** Size of one struct epoll_event on x86-64 (packed: uint32 events, uint64 data). */
 export const EPOLL_EVENT_BYTES = 12;
 /** Most datagrams one UDP_SEGMENT send may carry (UDP_MAX_SEGMENTS in older kernels; newer allow 128). */
@@ -49,10 +58,23 @@ export interface FastUdp {
   alloc(size: number): RawBuffer;
   /** setsockopt(UDP_SEGMENT): a send of several `segsize`-octet segments leaves as that many datagrams (0: off). */
   setSegment(fd: number, segsize: number): boolean;
+  /** The address of a Buffer's bytes (an off-heap ArrayBuffer's never move; keep the Buffer referenced while it is used). */
+  addressOf(buf: Buffer): number;
+  /** sendmsg(fd, struct msghdr at `msg`) without blocking; the octets sent, or -1 (see errno()). */
+  sendMsg(fd: number, msg: number): number;
   /** sendto(fd, [buf, buf+len), sockaddr_in at `to`); the octets sent, or -1 (see errno()). */
   sendTo(fd: number, buf: number, len: number, to: number): number;
   /** recvfrom without blocking into [buf, buf+cap); the source lands at `from`, whose length word `fromLen` must hold 16. Octets read, or -1 when nothing is queued. */
   recvFrom(fd: number, buf: number, cap: number, from: number, fromLen: number): number;
+  /**
+   * recvfrom that blocks (at most the socket's receive timeout) when the socket is in blocking
+   * mode; the same as recvFrom otherwise.
+   */
+  recvWait(fd: number, buf: number, cap: number, from: number, fromLen: number): number;
+  /** Clears (true) or sets (false) O_NONBLOCK on the descriptor's open file. */
+  setBlocking(fd: number, blocking: boolean): boolean;
+  /** SO_RCVTIMEO: how long a blocking receive waits. */
+  setRecvTimeout(fd: number, us: number): boolean;
   /** errno of the last failed call on this thread. */
   errno(): number;
   /** A new epoll descriptor, or -1. */
@@ -84,7 +106,9 @@ export function loadFastUdp(): FastUdp | undefined {
     // size_t/ssize_t as int: koffi sign-extends an int argument to the full register, and every
     // length here is below 2^31; an int return reads the low half of the ssize_t.
     const sendto = lib.func('int sendto(int fd, intptr_t buf, int len, int flags, intptr_t to, int tolen)');
+    const sendmsg = lib.func('int sendmsg(int fd, intptr_t msg, int flags)');
     const recvfrom = lib.func('int recvfrom(int fd, intptr_t buf, int len, int flags, intptr_t from, intptr_t fromlen)');
+    const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
     const epollCreate1 = lib.func('int epoll_create1(int flags)');
     const epollCtl = lib.func('int epoll_ctl(int epfd, int op, int fd, intptr_t event)');
     const epollWait = lib.func('int epoll_wait(int epfd, intptr_t events, int max, int timeout)');
@@ -94,7 +118,7 @@ export function loadFastUdp(): FastUdp | undefined {
     } catch {
       epollPwait2 = undefined; // glibc < 2.35: millisecond waits
     }
-    const scratch = rawAlloc(32); // [0,4) setsockopt value, [4,16) epoll_event, [16,32) timespec
+    const scratch = rawAlloc(48); // [0,4) setsockopt value, [4,16) epoll_event, [16,32) timespec, [32,48) timeval
     loaded = {
       openBound(address: string): number {
         const addr = sockaddrIn(address, 0);
@@ -108,6 +132,12 @@ export function loadFastUdp(): FastUdp | undefined {
         return fd;
       },
       alloc: rawAlloc,
+      addressOf(buf: Buffer): number {
+        return Number(koffi.address(buf));
+      },
+      sendMsg(fd: number, msg: number): number {
+        return sendmsg(fd, msg, MSG_DONTWAIT) as number;
+      },
       setSegment(fd: number, segsize: number): boolean {
         scratch.u32[0] = segsize;
         return (setsockopt(fd, SOL_UDP, UDP_SEGMENT, scratch.addr, 4) as number) === 0;
@@ -117,6 +147,21 @@ export function loadFastUdp(): FastUdp | undefined {
       },
       recvFrom(fd: number, buf: number, cap: number, from: number, fromLen: number): number {
         return recvfrom(fd, buf, cap, MSG_DONTWAIT, from, fromLen) as number;
+      },
+      recvWait(fd: number, buf: number, cap: number, from: number, fromLen: number): number {
+        return recvfrom(fd, buf, cap, 0, from, fromLen) as number;
+      },
+      setBlocking(fd: number, blocking: boolean): boolean {
+        const fl = fcntl(fd, F_GETFL) as number;
+        if (fl < 0) return false;
+        return (fcntl(fd, F_SETFL, 'int', blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK) as number) === 0;
+      },
+      setRecvTimeout(fd: number, us: number): boolean {
+        scratch.u32[8] = Math.floor(us / 1e6);
+        scratch.u32[9] = 0;
+        scratch.u32[10] = us % 1e6;
+        scratch.u32[11] = 0;
+        return (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, scratch.addr + 32, 16) as number) === 0;
       },
       errno(): number {
         return koffi.errno();
