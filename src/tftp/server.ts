@@ -36,7 +36,7 @@ import type { RequestPacket } from '../protocol/tftp/packets.ts';
 import { blksizeForMtu, negotiate } from '../protocol/tftp/options.ts';
 import { toNetascii } from '../protocol/tftp/netascii.ts';
 import { blockCount, WindowSender } from '../protocol/tftp/window.ts';
-import { EINVAL, EIO, EPOLL_EVENT_BYTES, fromSockaddr, GSO_MAX_BYTES, GSO_MAX_SEGMENTS, loadFastUdp, SOCKADDR_BYTES, sockaddrIn, sockaddrWords } from './udp-fast.ts';
+import { EINVAL, EIO, EPOLL_EVENT_BYTES, IOVEC_BYTES, fromSockaddr, GSO_MAX_BYTES, GSO_MAX_SEGMENTS, loadFastUdp, SOCKADDR_BYTES, sockaddrIn, sockaddrWords } from './udp-fast.ts';
 import type { FastUdp, RawBuffer } from './udp-fast.ts';
 
 export interface TftpLimits {
@@ -187,6 +187,9 @@ class Session {
   peer1 = 0;
   hot = false;
   gso = false;
+  /** Addresses of `data` and `chunk` for the gathered sends. */
+  dataAddr = 0;
+  chunkAddr = 0;
   constructor(key: string, rinfo: RemoteInfo, filename: string, listener: Listener, now: number, bytesIn: number) {
     this.key = key;
     this.address = rinfo.address;
@@ -279,6 +282,7 @@ export class TftpServer {
     this.mem = this.fast?.alloc(MEM_BYTES);
     this.sbuf = this.fast?.alloc(SEND_BYTES);
     if (this.mem !== undefined) this.mem.u32[MEM_FROMLEN >>> 2] = SOCKADDR_BYTES;
+    if (this.sbuf !== undefined) presetSendArea(this.sbuf);
     this.rbuf = this.mem === undefined ? Buffer.allocUnsafe(RECV_BYTES) : this.mem.buf.subarray(0, RECV_BYTES);
   }
 
@@ -498,6 +502,7 @@ export class TftpServer {
       if (fd >= 0 && !isClosed(s)) {
         s.fd = fd;
         [s.peer0, s.peer1] = sockaddrWords(peer!);
+        if (s.data !== undefined) s.dataAddr = this.fast!.addressOf(s.data);
         // GSO pays only for windows: a lock-step DATA is one datagram anyway. UDP_SEGMENT splits
         // *every* send longer than a segment, so it is set only when segments are far longer than
         // anything else this socket sends (the OACK, ERROR 5, ERROR 0 at shutdown: < 200 octets).
@@ -762,13 +767,14 @@ export class TftpServer {
   }
 
   /**
-   * The hot path's pump: builds what the window allows in the send buffer, back to back
-   * ([header | payload] per block), and sends it with one sendto when the socket has GSO (the
-   * kernel splits it into one datagram per block), else one sendto per block.
+   * The hot path's pump: gathers what the window allows as iovecs ([header | payload] per block,
+   * the payload straight from the file's buffer: no copy) and sends it with one sendmsg when the
+   * socket has GSO (the kernel splits it into one datagram per block), else one per block.
    */
   private pumpFast(s: Session): void {
     const sender = s.sender!;
     const sb = this.sbuf!;
+    const w = sb.u32;
     const seg = 4 + s.blksize;
     const maxSegs = s.gso ? Math.min(GSO_MAX_SEGMENTS, Math.floor(GSO_MAX_BYTES / seg)) : 1;
     let bytes = 0;
@@ -778,26 +784,21 @@ export class TftpServer {
       if (b < 0) break;
       if (b === 0) {
         sender.takeNext();
-        const oack = s.oack!;
-        oack.copy(sb.buf, 0);
-        this.flush(s, oack.length, 1);
+        this.sendOack(s);
         continue;
       }
       const start = (b - 1) * s.blksize;
       const len = Math.min(s.size - start, s.blksize);
-      let src: Buffer;
-      let off: number;
+      let addr: number;
       if (s.data !== undefined) {
-        src = s.data;
-        off = start;
+        addr = s.dataAddr + start;
       } else {
         if (s.chunk === undefined || b < s.chunkFirstBlock || b >= s.chunkFirstBlock + s.chunkBlocks) {
           if (segs > 0) this.flush(s, bytes, segs);
           this.fill(s, b);
           return;
         }
-        src = s.chunk;
-        off = (b - s.chunkFirstBlock) * s.blksize;
+        addr = s.chunkAddr + (b - s.chunkFirstBlock) * s.blksize;
       }
       if (segs >= maxSegs) {
         this.flush(s, bytes, segs);
@@ -805,42 +806,63 @@ export class TftpServer {
         segs = 0;
       }
       sender.takeNext();
-      writeDataHeader(sb.buf, b, bytes);
-      src.copy(sb.buf, bytes + 4, off, off + len);
+      writeDataHeader(sb.buf, b, SB_HDR + 4 * segs);
+      // The payload iovec of segment `segs` (its header iovec is preset): base and length.
+      const iv = (SB_IOV >>> 2) + 8 * segs + 4;
+      w[iv] = addr >>> 0;
+      w[iv + 1] = (addr / 4294967296) >>> 0;
+      w[iv + 2] = len;
       bytes += 4 + len;
       segs++;
     }
     if (segs > 0) this.flush(s, bytes, segs);
   }
 
-  /** Sends `segs` datagrams (each 4 + blksize octets, the last maybe shorter) from the start of the send buffer. */
-  private flush(s: Session, bytes: number, segs: number): void {
-    const fast = this.fast!;
+  private sendOack(s: Session): void {
     const sb = this.sbuf!;
-    const mem = this.mem!;
-    const to = mem.addr + MEM_TO;
-    mem.u32[MEM_TO >>> 2] = s.peer0;
-    mem.u32[(MEM_TO >>> 2) + 1] = s.peer1;
-    s.bytesOut += bytes;
-    this.m.bytesSent += bytes;
-    this.m.packetsSent += segs;
-    if (segs === 1) {
-      fast.sendTo(s.fd, sb.addr, bytes, to);
+    const oack = s.oack!;
+    const n = Math.min(oack.length, SB_OACK_BYTES);
+    oack.copy(sb.buf, SB_OACK, 0, n);
+    const iv = (SB_IOV_OACK >>> 2);
+    sb.u32[iv + 2] = n;
+    this.sendIov(s, SB_IOV_OACK, 1, n, 1);
+  }
+
+  /** Sends `segs` gathered datagrams (each 4 + blksize octets, the last maybe shorter). */
+  private flush(s: Session, bytes: number, segs: number): void {
+    if (this.sendIov(s, SB_IOV, 2 * segs, bytes, segs) >= 0 || segs === 1) {
+      if (segs > 1) this.m.gsoSends++;
       return;
     }
-    this.m.gsoSends++;
-    if (fast.sendTo(s.fd, sb.addr, bytes, to) >= 0) return;
+    const fast = this.fast!;
     const errno = fast.errno();
     if (errno !== EIO && errno !== EINVAL) return; // EAGAIN, ENOBUFS: lost like any datagram; the timer resends
     // The path cannot segment (no checksum offload, a segment above the MTU): turn GSO off for
     // this transfer and send the same datagrams one by one, so no block is lost.
-    this.m.gsoSends--;
     this.m.gsoFallbacks++;
     s.gso = false;
     fast.setSegment(s.fd, 0);
     this.remoteLog.warn('gso-fallback', { client: s.key, errno }, 'BH_TFTP_GSO: a GSO send failed; this transfer goes on one datagram per send (nothing to do unless it happens on every transfer: then check the interface\'s checksum offload)');
-    const seg = 4 + s.blksize;
-    for (let o = 0; o < bytes; o += seg) fast.sendTo(s.fd, sb.addr + o, Math.min(seg, bytes - o), to);
+    const w = this.sbuf!.u32;
+    for (let i = 0; i < segs; i++) this.sendIov(s, SB_IOV + 2 * IOVEC_BYTES * i, 2, 4 + w[(SB_IOV >>> 2) + 8 * i + 6]!, 1, false);
+  }
+
+  /** sendmsg of `iovcnt` iovecs starting at `iovOff` of the send buffer, to the session's client; counts `datagrams` (unless count is false). */
+  private sendIov(s: Session, iovOff: number, iovcnt: number, bytes: number, datagrams: number, count = true): number {
+    const sb = this.sbuf!;
+    const w = sb.u32;
+    w[SB_TO >>> 2] = s.peer0;
+    w[(SB_TO >>> 2) + 1] = s.peer1;
+    const iov = sb.addr + iovOff;
+    w[(SB_MSG + 16) >>> 2] = iov >>> 0;
+    w[(SB_MSG + 20) >>> 2] = (iov / 4294967296) >>> 0;
+    w[(SB_MSG + 24) >>> 2] = iovcnt;
+    if (count) {
+      s.bytesOut += bytes;
+      this.m.bytesSent += bytes;
+      this.m.packetsSent += datagrams;
+    }
+    return this.fast!.sendMsg(s.fd, sb.addr + SB_MSG);
   }
 
   /** Reads the window starting at block `b` of a file not held in memory, then resumes sending. */
@@ -857,6 +879,7 @@ export class TftpServer {
         if (s.phase !== 'sending') return;
         if (buf.length !== len) return this.fail(s, 'file-changed');
         s.chunk = buf;
+        if (s.fd >= 0) s.chunkAddr = this.fast!.addressOf(buf);
         s.chunkFirstBlock = b;
         s.chunkBlocks = blocks;
         this.pump(s);
@@ -1016,8 +1039,33 @@ const MAX_EVENTS = 256;
 const MEM_BYTES = MEM_EVENTS + MAX_EVENTS * EPOLL_EVENT_BYTES;
 /** Smallest segment (4 + blksize) sent with GSO; see where UDP_SEGMENT is set. */
 const GSO_MIN_SEGMENT = 512;
-/** One DATA packet (4 + 65,464) or one GSO send (≤ 65,507 octets). */
-const SEND_BYTES = 65536;
+// Layout of the send area: a struct msghdr (name → SB_TO; iov and iovlen set per send), the
+// destination, DATA headers, the OACK, and iovecs: two per segment (header, payload), the header
+// ones preset, and one for the OACK.
+const SB_MSG = 0;
+const SB_TO = 64;
+const SB_HDR = SB_TO + SOCKADDR_BYTES;
+const SB_OACK = SB_HDR + 4 * GSO_MAX_SEGMENTS;
+const SB_OACK_BYTES = 1024;
+const SB_IOV = SB_OACK + SB_OACK_BYTES;
+const SB_IOV_OACK = SB_IOV + 2 * GSO_MAX_SEGMENTS * IOVEC_BYTES;
+const SEND_BYTES = SB_IOV_OACK + IOVEC_BYTES;
+
+/** The constant parts of the send area: msghdr name and namelen, header iovecs, the OACK iovec's base. */
+function presetSendArea(sb: RawBuffer): void {
+  const w = sb.u32;
+  const put64 = (off: number, v: number): void => {
+    w[off >>> 2] = v >>> 0;
+    w[(off >>> 2) + 1] = (v / 4294967296) >>> 0;
+  };
+  put64(SB_MSG, sb.addr + SB_TO);
+  w[(SB_MSG + 8) >>> 2] = SOCKADDR_BYTES;
+  for (let i = 0; i < GSO_MAX_SEGMENTS; i++) {
+    put64(SB_IOV + 2 * IOVEC_BYTES * i, sb.addr + SB_HDR + 4 * i);
+    w[(SB_IOV + 2 * IOVEC_BYTES * i + 8) >>> 2] = 4;
+  }
+  put64(SB_IOV_OACK, sb.addr + SB_OACK);
+}
 
 /** Reads the phase afresh (it changes across awaits). */
 function isClosed(s: Session): boolean {
