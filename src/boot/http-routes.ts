@@ -1,17 +1,15 @@
 // The boot engine's dynamic paths (/boot.ipxe, /register.ipxe, /menu.ipxe) over HTTP, two ways:
-// - `bootFastPath`: answered straight from Node's request handler (HttpListener.setFastPath),
-//   without fastify's routing, hooks and reply: the per-host script is the hottest request a
-//   fleet makes (docs/decisions/0008-http-serving-speed.md);
+// - `bootFastPath`: answered by the listener's fast path (HttpListener.setFastPath, fast-conn.ts),
+//   without Node's request objects or fastify's routing, hooks and reply: the per-host script is
+//   the hottest request a fleet makes (docs/decisions/0012-http-fast-path.md);
 // - `registerBootRoutes`: the same answers as a fastify onRequest hook, for apps without the
 //   fast path and for requests the fast path leaves to the app.
 // Either way, when the engine declines (a hand-written file of that name in the boot root) the
 // request goes on to the file route. Scripts are per host and never cached by clients.
-import type { ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { FastifyInstance } from 'fastify';
-import type { FastRequestHandler } from '../http/listener.ts';
-import type { Logger } from '../log/logger.ts';
-import type { BootEngine, HttpAnswer } from './engine.ts';
+import type { FastPath } from '../http/listener.ts';
+import type { BootEngine } from './engine.ts';
 import { BOOT_HTTP_PATHS } from './engine.ts';
 
 type EngineRef = BootEngine | (() => BootEngine | undefined);
@@ -35,39 +33,14 @@ export function registerBootRoutes(app: FastifyInstance, engine: EngineRef): voi
 }
 
 /**
- * The fast path for the boot scripts: takes GET and HEAD of exactly those paths in origin form once
- * the engine exists, and leaves everything else (other methods, other paths, `//` or absolute-form
- * targets, the engine not started yet) to the app, which answers them as before. The answer is the
- * one registerBootRoutes gives, header for header.
+ * The boot scripts for HttpListener.setFastPath: GET and HEAD of exactly these paths in origin form
+ * are answered without the app once the engine exists; before that, and when the boot root has its
+ * own file of that name, the app answers (503, or the file route). The answer is the one
+ * registerBootRoutes gives, header for header.
  */
-export function bootFastPath(engine: EngineRef, log: Logger): FastRequestHandler {
-  return (req, res, app) => {
-    const method = req.method;
-    if (method !== 'GET' && method !== 'HEAD') return false;
-    const url = req.url ?? '';
-    if (url.charCodeAt(0) !== 0x2f || url.charCodeAt(1) === 0x2f) return false;
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    if (!BOOT_HTTP_PATHS.includes(path)) return false;
-    const e = engineOf(engine);
-    if (e === undefined) return false;
-    const query = q < 0 ? {} : (parseQuery(url.slice(q + 1)) as Record<string, string | string[] | undefined>);
-    e.handleHttp({ path, query, ip: req.socket.remoteAddress ?? '' }).then(
-      (a) => (a === undefined ? app(req, res) : send(res, method === 'HEAD', a)),
-      (err: unknown) => {
-        // handleHttp never throws; if it ever does, the app's error handler answers (500, logged).
-        log.error({ err }, 'BH_HTTP_INTERNAL: the boot script fast path failed (a bug): please report it with this log line');
-        if (!res.headersSent) app(req, res);
-        else res.destroy();
-      },
-    );
-    return true;
+export function bootFastPath(engine: EngineRef): FastPath {
+  return {
+    paths: new Set(BOOT_HTTP_PATHS),
+    answer: (path, query, ip) => engineOf(engine)?.handleHttp({ path, query: parseQuery(query) as Record<string, string | string[] | undefined>, ip }),
   };
 }
-
-function send(res: ServerResponse, head: boolean, a: HttpAnswer): void {
-  if (res.destroyed) return;
-  res.writeHead(a.status, ['content-type', a.contentType, 'cache-control', 'no-store', 'content-length', String(Buffer.byteLength(a.body))]);
-  res.end(head ? undefined : a.body);
-}
-

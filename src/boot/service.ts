@@ -13,7 +13,7 @@ import type { ProfileSpec } from '../inventory/types.ts';
 import { HostDirectory } from './hosts.ts';
 import { BootEngine, hostAwareBus, planSettings } from './engine.ts';
 import { bootFastPath, registerBootRoutes } from './http-routes.ts';
-import type { FastRequestHandler } from '../http/listener.ts';
+import type { FastPath } from '../http/listener.ts';
 import { findAssets, installHint, publishAssets } from './assets.ts';
 
 export interface BootGlue {
@@ -22,7 +22,7 @@ export interface BootGlue {
   /** For bindHttp's `routes`. */
   routes: (app: FastifyInstance) => void;
   /** For bindHttp's `fast`: the boot scripts answered without the app's routing. */
-  fast: FastRequestHandler;
+  fast: FastPath;
   /** For DhcpServer's `lookupHost` (unknown until the service started). */
   lookupHost: (facts: ClientFacts) => HostBootInfo | undefined;
   /** Wraps another service so that its boot events carry host record ids. */
@@ -73,7 +73,7 @@ export function bindBoot(config: ResolvedConfig, log: Logger, registry: Generate
   return {
     service,
     routes: (app) => registerBootRoutes(app, () => engine),
-    fast: bootFastPath(() => engine, logger),
+    fast: bootFastPath(() => engine),
     lookupHost: (facts) => engine?.lookupHost(facts),
     withHostEvents: (b) => ({
       ...b,

@@ -10,6 +10,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog, silentLogger } from '../log/logger.ts';
+import { FastConnection } from './fast-conn.ts';
+import type { FastAnswer, FastPath } from './fast-conn.ts';
+
+export type { FastAnswer, FastPath } from './fast-conn.ts';
 
 export interface HttpLimits {
   /** Request line plus headers, octets (H12). Node's default is 16 KiB. */
@@ -51,15 +55,6 @@ export interface TlsMaterial {
   key: Buffer | string;
 }
 
-/**
- * Answers a request itself, bypassing the app (fastify), and returns true; or returns false and
- * leaves the request untouched for the app. It may still hand a request it took to `app` later
- * (for example when it finds it has nothing to say after all). Used for the hot dynamic paths
- * (the per-host iPXE script), where the app's routing, hooks and reply machinery cost more than
- * the answer itself.
- */
-export type FastRequestHandler = (req: IncomingMessage, res: ServerResponse, app: RequestListener) => boolean;
-
 /** Requests that arrive between bind and start wait for the handler; beyond this they get 503. */
 const MAX_PENDING = 256;
 
@@ -74,8 +69,12 @@ export class HttpListener {
   readonly limits: Readonly<HttpLimits>;
   readonly secure: boolean;
   private handler: RequestListener | undefined;
-  private fast: FastRequestHandler | undefined;
+  private fast: FastPath | undefined;
   private closing = false;
+  /** Node's own connection listener (plain HTTP): connections go there unless the fast path takes them. */
+  private readonly nodeConnection: ((this: http.Server, socket: Socket) => void) | undefined;
+  /** Plain-HTTP connections on the fast path right now (fast-conn.ts). */
+  private readonly fastConns = new Set<FastConnection>();
   private readonly pending: [IncomingMessage, ServerResponse][] = [];
   private readonly perIp = new Map<string, number>();
   private readonly remoteLog: RateLimitedLog;
@@ -101,8 +100,7 @@ export class HttpListener {
     const onRequest: RequestListener = (req, res) => {
       const h = this.handler;
       if (h !== undefined) {
-        // While closing, the app answers (503 and Connection: close) rather than the fast path.
-        if (this.fast !== undefined && !this.closing && this.fast(req, res, h)) return;
+        if (this.answerFast(req, res, h)) return;
         return h(req, res);
       }
       if (this.pending.length >= MAX_PENDING) return fixedResponse(res, 503);
@@ -130,6 +128,15 @@ export class HttpListener {
     } else {
       this.secure = false;
       this.server = http.createServer(common, onRequest);
+      // Connections start on the fast path (fast-conn.ts) and reach Node's HTTP server when a
+      // request is not a fast one. Node's listener is found by name; if it ever is not there, the
+      // fast path works per request only (answerFast), as it does for HTTPS.
+      const own = this.server.listeners('connection').find((f) => f.name === 'connectionListener') as ((this: http.Server, socket: Socket) => void) | undefined;
+      if (own !== undefined) {
+        this.nodeConnection = own;
+        this.server.removeListener('connection', own);
+        this.server.on('connection', (socket: Socket) => this.route(socket));
+      }
     }
     this.server.maxHeadersCount = l.maxHeadersCount;
     this.server.maxConnections = l.maxConnections;
@@ -151,11 +158,56 @@ export class HttpListener {
   }
 
   /**
-   * Lets `fast` look at every request before the app does (see FastRequestHandler). Requests it
-   * declines, and every request once the listener is closing, go to the app.
+   * Answers GET and HEAD of `fast.paths` without the app (fastify): on plain HTTP from the first
+   * byte of a connection (fast-conn.ts), on HTTPS and on connections already handed to Node per
+   * request. Everything else, and everything once the listener is closing, goes to the app.
    */
-  setFastPath(fast: FastRequestHandler | undefined): void {
+  setFastPath(fast: FastPath | undefined): void {
     this.fast = fast;
+  }
+
+  /** A new plain-HTTP connection (already admitted): the fast path, or Node's HTTP server. */
+  private route(socket: Socket): void {
+    if (socket.destroyed) return;
+    const fast = this.fast;
+    if (fast === undefined || this.closing || this.handler === undefined) return this.nodeConnection!.call(this.server as http.Server, socket);
+    const l = this.limits;
+    const c = new FastConnection(socket, {
+      fast,
+      limits: { maxHeaderSize: l.maxHeaderSize, maxHeadersCount: l.maxHeadersCount, keepAliveTimeoutMs: l.keepAliveTimeoutMs },
+      handOff: (s, unread, ended) => {
+        // As if the connection had started in Node's server: it reads on from here.
+        this.nodeConnection!.call(this.server as http.Server, s);
+        if (unread !== undefined) s.emit('data', unread);
+        if (ended) s.emit('end');
+      },
+      done: (fc) => this.fastConns.delete(fc),
+    });
+    this.fastConns.add(c);
+  }
+
+  /** The per-request fast path (HTTPS, and connections Node's server already has). */
+  private answerFast(req: IncomingMessage, res: ServerResponse, app: RequestListener): boolean {
+    const fast = this.fast;
+    if (fast === undefined || this.closing) return false;
+    const method = req.method;
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    const url = req.url ?? '';
+    if (url.charCodeAt(0) !== 0x2f || url.charCodeAt(1) === 0x2f) return false;
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (!fast.paths.has(path)) return false;
+    const answer = fast.answer(path, q < 0 ? '' : url.slice(q + 1), req.socket.remoteAddress ?? '');
+    if (answer === undefined) return false;
+    answer.then(
+      (a) => (a === undefined ? app(req, res) : sendFast(res, method === 'HEAD', a)),
+      (err: unknown) => {
+        this.log.error({ err }, 'BH_HTTP_INTERNAL: a fast-path answer failed (a bug): please report it with this log line');
+        if (!res.headersSent) app(req, res);
+        else res.destroy();
+      },
+    );
+    return true;
   }
 
   /** Starts listening; resolves with the bound address. Rejects with the listen error (EACCES, EADDRINUSE...). */
@@ -189,6 +241,7 @@ export class HttpListener {
   async close(graceMs: number): Promise<void> {
     if (!this.server.listening) return;
     this.closing = true;
+    for (const c of this.fastConns) c.shutdown();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     for (const [, res] of this.pending.splice(0)) fixedResponse(res, 503);
@@ -202,6 +255,7 @@ export class HttpListener {
     await Promise.race([closed, deadline]);
     clearInterval(sweep);
     clearTimeout(timer);
+    for (const c of this.fastConns) c.destroy();
     this.server.closeAllConnections();
     await closed;
   }
@@ -254,6 +308,12 @@ function rawAnswer(socket: Duplex, status: number, extraHeaders: string): void {
   socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n${extraHeaders}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   // end() flushes and half-closes; make sure the descriptor goes even if the peer never reads.
   setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+function sendFast(res: ServerResponse, head: boolean, a: FastAnswer): void {
+  if (res.destroyed) return;
+  res.writeHead(a.status, ['content-type', a.contentType, 'cache-control', 'no-store', 'content-length', String(Buffer.byteLength(a.body))]);
+  res.end(head ? undefined : a.body);
 }
 
 function fixedResponse(res: ServerResponse, status: number): void {

@@ -10,7 +10,7 @@ import { FileResolver } from '../files/resolver.ts';
 import type { ResolverOptions } from '../files/resolver.ts';
 import type { GeneratedFiles } from '../files/registry.ts';
 import { HttpListener } from './listener.ts';
-import type { FastRequestHandler, TlsMaterial } from './listener.ts';
+import type { FastPath, TlsMaterial } from './listener.ts';
 import { createHttpApp } from './server.ts';
 
 export interface HttpDeps {
@@ -18,7 +18,7 @@ export interface HttpDeps {
   /** Dynamic routes (iPXE scripts, answer files), added by the boot engine. */
   routes?: (app: FastifyInstance) => void;
   /** Answers hot requests before the app sees them (the boot scripts); see HttpListener.setFastPath. */
-  fast?: FastRequestHandler;
+  fast?: FastPath;
   /** Share a resolver (and its hot-file cache) with TFTP; by default HTTP makes its own. */
   resolver?: FileResolver;
 }
