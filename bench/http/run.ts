@@ -5,7 +5,7 @@
 // the store, so /boot.ipxe?mac=... takes the whole dynamic path (lookup, plan, render). nginx serves
 // a static copy of the very bytes that script renders to. Every child is started here and stopped
 // by its PID. Bounded: about two minutes with the default 5 s per case.
-// Usage: node bench/http/run.ts [--seconds N] [--large-only] [--small-only] [--profile DIR]
+// Usage: node bench/http/run.ts [--seconds N] [--rounds N] [--large-only] [--small-only] [--profile DIR]
 //   --profile DIR: run bootherd with --cpu-prof, profiles written to DIR (for finding hot paths).
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -23,6 +23,8 @@ const arg = (name: string): string | undefined => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const SECONDS = Number(arg('--seconds') ?? 5);
+/** Rounds per case; each cell is the median (nginx and bootherd alternate within a round). */
+const ROUNDS = Number(arg('--rounds') ?? 3);
 const LARGE_ONLY = process.argv.includes('--large-only');
 const SMALL_ONLY = process.argv.includes('--small-only');
 const PROFILE_DIR = arg('--profile');
@@ -78,11 +80,11 @@ async function prepareState(name: string): Promise<string> {
 }
 
 /** `bootherd serve` on loopback (HTTP only); resolves with its port once it logs that it is ready. */
-async function startServe(name: string, httpExtra: string[]): Promise<number> {
+async function startServe(name: string, httpExtra: string[], logExtra: string[] = []): Promise<number> {
   const state = await prepareState(name);
   const port = await freePort();
   const cfg = join(dir, `${name}.yaml`);
-  writeFileSync(cfg, [`state_dir: ${state}`, `boot_root: ${root}`, 'user: root', 'log:', '  format: json', 'tftp:', '  enabled: false', 'http:', '  address: 127.0.0.1', `  port: ${port}`, '  max_connections_per_ip: 1024', ...httpExtra.map((l) => `  ${l}`), ''].join('\n'));
+  writeFileSync(cfg, [`state_dir: ${state}`, `boot_root: ${root}`, 'user: root', 'log:', '  format: json', ...logExtra.map((l) => `  ${l}`), 'tftp:', '  enabled: false', 'http:', '  address: 127.0.0.1', `  port: ${port}`, '  max_connections_per_ip: 1024', ...httpExtra.map((l) => `  ${l}`), ''].join('\n'));
   const logFile = join(dir, `${name}.log`);
   const fd = openSync(logFile, 'a');
   const prof = PROFILE_DIR !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
@@ -165,6 +167,8 @@ const rows: string[][] = [];
 const notes: string[] = [];
 try {
   const bh = await startServe('serve', []);
+  // The same server recording every script fetch as its own event (no per-client summaries).
+  const bhEvery = LARGE_ONLY ? undefined : await startServe('serve-every-event', [], ['event_burst: 0']);
   // The same server with the hot-file cache off: files come from disk on every request.
   const bhStream = LARGE_ONLY || !SMALL_ONLY ? await startServe('serve-nocache', ['cache_size: 0']) : undefined;
   // nginx serves the exact bytes of the per-host script, as a static file of the same size.
@@ -174,17 +178,24 @@ try {
   notes.push(`per-host script: ${script.stdout.length} bytes (nginx serves a copy as script.ipxe)`);
   const nginx = await startNginx();
   const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+  const median = (xs: number[]): number => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 === 1 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  /** Each server's median over ROUNDS rounds; within a round the servers take turns. */
+  const rounds = (runs: (() => WrkResult)[]): WrkResult[] => {
+    const got: WrkResult[][] = runs.map(() => []);
+    for (let r = 0; r < ROUNDS; r++) runs.forEach((run, i) => got[i]!.push(run()));
+    return got.map((g) => ({ rps: median(g.map((x) => x.rps)), mbps: median(g.map((x) => x.mbps)) }));
+  };
   for (const c of LARGE_ONLY ? [] : [1, 16, 64]) {
-    const n = wrk(nginx, '/script.ipxe', c);
-    const d = wrk(bh, `/boot.ipxe?mac=${MAC}`, c);
-    const s = wrk(bh, '/script.ipxe', c);
+    const [n, d, e, s] = rounds([() => wrk(nginx, '/script.ipxe', c), () => wrk(bh, `/boot.ipxe?mac=${MAC}`, c), () => wrk(bhEvery!, `/boot.ipxe?mac=${MAC}`, c), () => wrk(bh, '/script.ipxe', c)]) as [WrkResult, WrkResult, WrkResult, WrkResult];
     rows.push([`iPXE script, wrk ${c} conn (req/s): per-host /boot.ipxe`, fmt(n.rps), fmt(d.rps), (d.rps / n.rps).toFixed(2)]);
+    rows.push([`iPXE script, wrk ${c} conn (req/s): per-host, every fetch an event`, fmt(n.rps), fmt(e.rps), (e.rps / n.rps).toFixed(2)]);
     rows.push([`iPXE script, wrk ${c} conn (req/s): same bytes as a static file`, fmt(n.rps), fmt(s.rps), (s.rps / n.rps).toFixed(2)]);
   }
   if (!SMALL_ONLY && bhStream !== undefined) {
-    const n = wrk(nginx, '/large.bin', 16);
-    const b = wrk(bh, '/large.bin', 16);
-    const s = wrk(bhStream, '/large.bin', 16);
+    const [n, b, s] = rounds([() => wrk(nginx, '/large.bin', 16), () => wrk(bh, '/large.bin', 16), () => wrk(bhStream, '/large.bin', 16)]) as [WrkResult, WrkResult, WrkResult];
     rows.push(['32 MiB, wrk 16 conn (MiB/s), cached', fmt(n.mbps), fmt(b.mbps), (b.mbps / n.mbps).toFixed(2)]);
     rows.push(['32 MiB, wrk 16 conn (MiB/s), from disk', fmt(n.mbps), fmt(s.mbps), (s.mbps / n.mbps).toFixed(2)]);
     const cn = curlRate(nginx, 5);
@@ -193,8 +204,9 @@ try {
     rows.push(['32 MiB, curl x5 sequential (MiB/s), cached', fmt(cn), fmt(cb), (cb / cn).toFixed(2)]);
     rows.push(['32 MiB, curl x5 sequential (MiB/s), from disk', fmt(cn), fmt(cs), (cs / cn).toFixed(2)]);
   }
-  const log = statSync(join(dir, 'serve.log')).size;
-  notes.push(`bootherd serve wrote ${(log / 1024 / 1024).toFixed(1)} MiB of JSON log lines during the run`);
+  const mib = (name: string): string => (statSync(join(dir, `${name}.log`)).size / 1024 / 1024).toFixed(1);
+  notes.push(`bootherd serve wrote ${mib('serve')} MiB of JSON log lines during the run (default event_burst: a client repeating one fetch is summarised past 20 per 10 s)`);
+  if (bhEvery !== undefined) notes.push(`with log.event_burst: 0 (every fetch its own event, logged and stored) it wrote ${mib('serve-every-event')} MiB`);
 } finally {
   // SIGINT: bootherd stops cleanly (and writes its CPU profile when asked to).
   for (const c of children) if (c.pid !== undefined && c.exitCode === null) process.kill(c.pid, 'SIGINT');
@@ -206,7 +218,7 @@ try {
 const header = ['case', 'nginx', 'bootherd', 'ratio'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
 const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-console.log(`wrk -t1, ${SECONDS} s per case; nginx 1 worker (sendfile on), bootherd serve 1 process (events logged and stored); loopback; ${new Date().toISOString()}`);
+console.log(`wrk -t1, ${SECONDS} s per case, median of ${ROUNDS} rounds; nginx 1 worker (sendfile on), bootherd serve 1 process (events logged and stored); loopback; ${new Date().toISOString()}`);
 for (const n of notes) console.log(`- ${n}`);
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
