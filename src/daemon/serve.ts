@@ -183,6 +183,10 @@ export function recordEvents(events: EventBus, store: Pick<Store, 'events'>, log
           const p = piecesOf(e.stage, e.kind, raw);
           lines += `${head},"host":${JSON.stringify(e.host)}${p.mid}${json}${p.tail}`;
         } else {
+          if (lines !== '') {
+            raw!.write(lines); // the lines before it first: the log keeps the events' order
+            lines = '';
+          }
           eventLog.info({ host: e.host, stage: e.stage, kind: e.kind, detail: e.detail }, `${e.stage} ${e.kind}`);
         }
       }

@@ -9,6 +9,11 @@
 // with prepared statements and without blocking the event loop; a Kysely job runs on the main
 // connection, after every SqlWrite queued before it has committed. On PostgreSQL (no worker), an
 // SqlWrite runs as its `kysely` job.
+//
+// A write nobody waits on (a batch of boot events) may be queued with a delay: it waits up to that
+// long for company, so a steady stream of them costs one commit per delay, not one per turn (each
+// commit is a round trip to the worker and an fsync). Any other write, drain() and close take the
+// waiting ones along at once, in order.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.ts';
 import type { SqlStatement, SqliteWriter, StatementResult } from './sqlite-writer.ts';
@@ -27,6 +32,8 @@ export interface SqlWrite<T> {
 
 interface Queued {
   job: WriteJob<unknown> | SqlWrite<unknown>;
+  /** performance.now() by which it should be committed; 0: as soon as possible. */
+  due: number;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
@@ -57,6 +64,12 @@ export class WriteQueue {
   #scheduled = false;
   #running = false;
   #idle: Array<() => void> = [];
+  /** Queued writes with due 0. */
+  #urgent = 0;
+  /** Set while only delayed writes wait: fires at the earliest one's due time. */
+  #timer: NodeJS.Timeout | undefined;
+  /** drain() was called: delayed writes are due now. */
+  #hurry = false;
   readonly #pacing: CommitPacing | undefined;
   /** Set while a paced commit waits: wakes it early once enough jobs are queued. */
   #wake: (() => void) | undefined;
@@ -73,10 +86,16 @@ export class WriteQueue {
     this.#pacing = pacing ?? undefined;
   }
 
-  /** Queues a write; resolves with its result once the transaction holding it has committed. */
-  push<T>(job: WriteJob<T> | SqlWrite<T>): Promise<T> {
+  /**
+   * Queues a write; resolves with its result once the transaction holding it has committed.
+   * `maxDelayMs`: the write may wait up to this long for other writes to share its commit (for
+   * writes nobody waits on); 0, the default: committed as soon as possible.
+   */
+  push<T>(job: WriteJob<T> | SqlWrite<T>, maxDelayMs = 0): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ job, resolve: resolve as (v: unknown) => void, reject });
+      const due = maxDelayMs > 0 && !this.#hurry ? performance.now() + maxDelayMs : 0;
+      this.#queue.push({ job, due, resolve: resolve as (v: unknown) => void, reject });
+      if (due === 0) this.#urgent++;
       if (this.#wake !== undefined && this.#queue.length >= this.#pacing!.enoughJobs) this.#wake();
       this.#schedule();
     });
@@ -86,14 +105,34 @@ export class WriteQueue {
     return this.#queue.length;
   }
 
-  /** Resolves once every queued write has settled. */
+  /** Resolves once every queued write has settled; delayed writes are committed at once from now on. */
   drain(): Promise<void> {
+    this.#hurry = true;
     if (!this.#running && !this.#scheduled && this.#queue.length === 0) return Promise.resolve();
-    return new Promise((r) => this.#idle.push(r));
+    const idle = new Promise<void>((r) => this.#idle.push(r));
+    this.#schedule();
+    return idle;
+  }
+
+  /** True when the head of the queue may be committed now. */
+  #ready(): boolean {
+    return this.#urgent > 0 || this.#hurry || this.#queue[0]!.due <= performance.now();
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#running) return;
+    if (this.#scheduled || this.#running || this.#queue.length === 0) return;
+    if (!this.#ready()) {
+      // Only delayed writes: wake at the earliest due time (the head's: delays are equal in practice).
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#schedule();
+      }, Math.max(1, this.#queue[0]!.due - performance.now()));
+      return;
+    }
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
@@ -101,12 +140,19 @@ export class WriteQueue {
     });
   }
 
+  /** Takes the first n queued writes. */
+  #take(n: number): Queued[] {
+    const batch = this.#queue.splice(0, n);
+    for (const q of batch) if (q.due === 0) this.#urgent--;
+    return batch;
+  }
+
   async #flush(): Promise<void> {
     this.#running = true;
     try {
-      while (this.#queue.length > 0) {
+      while (this.#queue.length > 0 && this.#ready()) {
         if (this.#writer === undefined) {
-          await this.#runKysely(this.#queue.splice(0, this.#maxBatch));
+          await this.#runKysely(this.#take(this.#maxBatch));
           continue;
         }
         // With a worker: the longest run of writes of one kind at the head of the queue.
@@ -114,14 +160,14 @@ export class WriteQueue {
         let n = 1;
         while (n < this.#queue.length && n < this.#maxBatch && isSql(this.#queue[n]!.job) === sql) n++;
         if (!sql) {
-          await this.#runKysely(this.#queue.splice(0, n));
+          await this.#runKysely(this.#take(n));
           continue;
         }
         if (this.#pacing !== undefined && this.#notBefore > 0 && n < this.#pacing.enoughJobs) {
           await this.#pace(this.#pacing);
           continue; // more writes may have come: take the batch again
         }
-        const batch = this.#queue.splice(0, n);
+        const batch = this.#take(n);
         const started = performance.now();
         await this.#runWorker(this.#writer, batch);
         // Writes that arrived during the commit measure the load; a paced batch's own size would not
@@ -130,9 +176,13 @@ export class WriteQueue {
       }
     } finally {
       this.#running = false;
-      const idle = this.#idle;
-      this.#idle = [];
-      for (const r of idle) r();
+      if (this.#queue.length > 0) {
+        this.#schedule(); // delayed writes not yet due
+      } else {
+        const idle = this.#idle;
+        this.#idle = [];
+        for (const r of idle) r();
+      }
     }
   }
 

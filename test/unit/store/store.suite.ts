@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { MIGRATIONS, isStoreError, openStore } from '../../../src/store/index.ts';
 import type { LeaseInput, Migration, OpenStoreOptions, Store, StoreErrorCode } from '../../../src/store/index.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
+import type { BootEvent } from '../../../src/events/bus.ts';
 
 export interface StoreFactory {
   backend: 'sqlite' | 'postgres';
@@ -314,6 +315,57 @@ export function runStoreSuite(factory: StoreFactory): void {
       const [big, offer] = await store.events.list();
       assert.deepEqual(offer?.detail, detail);
       assert.deepEqual(big?.detail, { truncated: true });
+    });
+
+    it('appendMany stores a batch in order, with increasing ids, after earlier appends and before later ones', async () => {
+      const { store } = await fresh();
+      const first = await store.events.append({ host: 'aa:bb', stage: 'dhcp', kind: 'before', detail: {}, time: new Date(1) });
+      // 150 events: more than one multi-row statement of every size.
+      const batch = Array.from({ length: 150 }, (_, i) => ({ host: `02:00:00:00:00:${(i % 256).toString(16).padStart(2, '0')}`, stage: 'http' as const, kind: `k${i}`, detail: { n: i, path: `/f${i}` }, time: new Date(100 + i) }));
+      const r = await store.events.appendMany(batch, batch.map((e) => JSON.stringify(e.detail)));
+      assert.deepEqual(r, { stored: 150, refused: [] });
+      const last = await store.events.append({ host: 'aa:bb', stage: 'dhcp', kind: 'after', detail: {}, time: new Date(2) });
+      const all = (await store.events.list({ limit: 1000 })).reverse();
+      assert.deepEqual(all.map((e) => e.kind), ['before', ...batch.map((e) => e.kind), 'after']);
+      const ids = all.map((e) => e.id);
+      assert.ok(ids.every((id, i) => i === 0 || id > ids[i - 1]!), `ids must increase: ${ids.join(',')}`);
+      assert.equal(ids[0], first);
+      assert.equal(ids.at(-1), last);
+      assert.deepEqual(all.slice(1, -1).map(({ id: _, ...e }) => e), batch);
+    });
+
+    it('appendMany keeps the other events of a batch when one has an oversize or circular detail, and refuses only invalid ones', async () => {
+      const { store } = await fresh();
+      const circular: Record<string, unknown> = { a: 1 };
+      circular.self = circular;
+      const big = { blob: 'x'.repeat(100_000) };
+      const ev = (kind: string, detail: Record<string, unknown>, over: Partial<BootEvent> = {}): BootEvent => ({ host: 'aa:bb', stage: 'tftp', kind, detail, time: new Date(50), ...over });
+      const batch = [
+        ev('ok1', { n: 1 }),
+        ev('circular', circular),
+        ev('big-given', {}),
+        ev('bad-host', { n: 2 }, { host: 'a\nb' }),
+        ev('big-object', big),
+        ev('bad-time', { n: 3 }, { time: new Date(Number.NaN) }),
+        ev('ok2', { n: 4 }),
+      ];
+      const jsons = [JSON.stringify({ n: 1 }), undefined, JSON.stringify(big), JSON.stringify({ n: 2 }), undefined, JSON.stringify({ n: 3 }), JSON.stringify({ n: 4 })];
+      const r = await store.events.appendMany(batch, jsons);
+      assert.equal(r.stored, 5);
+      assert.deepEqual(r.refused.map((x) => x.index), [3, 5]);
+      for (const x of r.refused) assert.ok(isStoreError(x.error, 'BH_STORE_INVALID'), String(x.error));
+      const stored = (await store.events.list()).reverse();
+      assert.deepEqual(stored.map((e) => [e.kind, e.detail]), [['ok1', { n: 1 }], ['circular', { truncated: true }], ['big-given', { truncated: true }], ['big-object', { truncated: true }], ['ok2', { n: 4 }]]);
+      assert.deepEqual(await store.events.appendMany([]), { stored: 0, refused: [] });
+    });
+
+    it('close() stores a batch that was still waiting for its commit', async () => {
+      const { store, url } = await fresh();
+      const pending = store.events.appendMany([{ host: 'aa:bb', stage: 'http', kind: 'last', detail: { n: 1 }, time: new Date(9) }]);
+      await store.close();
+      assert.equal((await pending).stored, 1);
+      const again = await openAt(url);
+      assert.deepEqual((await again.events.list()).map((e) => e.kind), ['last']);
     });
 
     it('prunes events older than a time', async () => {

@@ -141,4 +141,63 @@ describe('WriteQueue', () => {
       await db.destroy();
     });
   });
+
+  describe('delayed writes (nobody waits on them)', () => {
+    it('gather the delayed writes of many turns into one commit', { timeout: 20_000 }, async () => {
+      const db = await memoryDb();
+      const { writer, batches } = fakeWriter();
+      const q = new WriteQueue(db, 512, writer, null);
+      const all: Promise<number>[] = [];
+      for (let i = 0; i < 20; i++) {
+        all.push(q.push(write(i), 100));
+        await turn();
+      }
+      assert.deepEqual(batches, [], 'nothing committed before the delay');
+      assert.deepEqual(await Promise.all(all), Array.from({ length: 20 }, (_, i) => i));
+      assert.deepEqual(batches, [20]);
+      await db.destroy();
+    });
+
+    it('are taken along, in order, by the next write that is not delayed', { timeout: 20_000 }, async () => {
+      const db = await memoryDb();
+      const order: number[] = [];
+      const { writer, batches } = fakeWriter();
+      const q = new WriteQueue(db, 512, writer, null);
+      const delayed = Array.from({ length: 5 }, (_, i) => q.push(write(i), 60_000).then((v) => order.push(v)));
+      await turn();
+      await q.push(write(5)).then((v) => order.push(v));
+      await Promise.all(delayed);
+      assert.deepEqual(order, [0, 1, 2, 3, 4, 5]);
+      assert.deepEqual(batches, [6]);
+      await db.destroy();
+    });
+
+    it('are committed at once by drain() (closing the store)', { timeout: 20_000 }, async () => {
+      const db = await memoryDb();
+      const { writer, batches } = fakeWriter();
+      const q = new WriteQueue(db, 512, writer, null);
+      let done = 0;
+      for (let i = 0; i < 3; i++) void q.push(write(i), 60_000).then(() => done++);
+      await q.drain();
+      await turn();
+      assert.equal(done, 3);
+      assert.deepEqual(batches, [3]);
+      await db.destroy();
+    });
+
+    it('wait for company on the Kysely path too (PostgreSQL), then share one transaction', { timeout: 20_000 }, async () => {
+      const db = await memoryDb();
+      const q = new WriteQueue(db);
+      const put = (key: string, delay: number) => q.push((trx) => trx.insertInto('kv').values({ key, value: 'v' }).execute(), delay);
+      const delayed = [put('a', 60_000), put('b', 60_000)];
+      await turn();
+      await turn();
+      assert.equal(q.batches, 0);
+      await Promise.all([...delayed, put('c', 0)]);
+      assert.equal(q.batches, 1);
+      const rows = await db.selectFrom('kv').select('key').orderBy('key').execute();
+      assert.deepEqual(rows.map((x) => x.key), ['a', 'b', 'c']);
+      await db.destroy();
+    });
+  });
 });
