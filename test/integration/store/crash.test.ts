@@ -1,6 +1,6 @@
 // Crash durability: a child process writes leases and prints each one once put() resolved; we
 // SIGKILL it mid-stream, reopen the store and check that every printed lease is there and that the
-// database is sound. On SQLite (WAL, synchronous=FULL) and, as root, on a throwaway PostgreSQL.
+// database is sound; the same for boot-event batches (appendMany). On SQLite (WAL, synchronous=FULL) and, as root, on a throwaway PostgreSQL.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,7 +14,10 @@ import { startPostgres } from '../../helpers/postgres.ts';
 import type { PgCluster } from '../../helpers/postgres.ts';
 
 const WRITER = path.join(import.meta.dirname, '../../helpers/store-writer.ts');
+const EVENT_WRITER = path.join(import.meta.dirname, 'event-writer.ts');
 const KILL_AFTER = 200;
+/** Acknowledged events (batches of 16) before the kill. */
+const KILL_AFTER_EVENTS = 1_600;
 
 /** Runs the writer, SIGKILLs it after KILL_AFTER acknowledged writes; returns every acknowledged write. */
 function writeUntilKilled(url: string): Promise<Map<string, number>> {
@@ -47,6 +50,54 @@ function writeUntilKilled(url: string): Promise<Map<string, number>> {
       else resolve(acked);
     });
   });
+}
+
+/** Runs the event writer, SIGKILLs it after KILL_AFTER_EVENTS acknowledged events; returns their numbers. */
+function appendEventsUntilKilled(url: string): Promise<Set<number>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [EVENT_WRITER, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const acked = new Set<number>();
+    let buf = '';
+    let stderr = '';
+    let killed = false;
+    const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const line of lines) {
+        const [first, last] = line.split(' ').map(Number);
+        if (first === undefined || last === undefined || Number.isNaN(first) || Number.isNaN(last)) continue;
+        for (let i = first; i <= last; i++) acked.add(i);
+      }
+      if (!killed && acked.size >= KILL_AFTER_EVENTS) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(guard);
+      if (signal !== 'SIGKILL' || !killed) reject(new Error(`event writer ended before the kill (code ${code}, signal ${signal}): ${stderr}`));
+      else resolve(acked);
+    });
+  });
+}
+
+/** Every acknowledged event is stored, and the stored events are in the order they were appended. */
+async function checkEventsThere(url: string, acked: Set<number>): Promise<void> {
+  const store = await openStore(url, { logger: silentLogger() });
+  try {
+    const stored = (await store.events.list({ limit: 10_000 })).reverse();
+    const numbers = stored.map((e) => Number(e.kind.slice(1)));
+    const have = new Set(numbers);
+    assert.deepEqual([...acked].filter((i) => !have.has(i)), [], 'every event acknowledged before the kill must be in the store');
+    assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b), 'events are stored in the order they were appended');
+    assert.deepEqual(stored.map((e) => e.detail.n), numbers);
+  } finally {
+    await store.close();
+  }
 }
 
 async function checkAllThere(url: string, acked: Map<string, number>): Promise<number> {
@@ -82,6 +133,24 @@ describe('store crash durability', () => {
     }
   });
 
+  it('SQLite: every acknowledged event batch (appendMany) survives SIGKILL, in order', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bh-crash-ev-'));
+    try {
+      const file = path.join(dir, 'events.db');
+      const acked = await appendEventsUntilKilled(`sqlite:${file}`);
+      assert.ok(acked.size >= KILL_AFTER_EVENTS);
+      const raw = new DatabaseSync(file);
+      try {
+        assert.deepEqual(raw.prepare('pragma integrity_check').all().map((r) => ({ ...r })), [{ integrity_check: 'ok' }]);
+      } finally {
+        raw.close();
+      }
+      await checkEventsThere(`sqlite:${file}`, acked);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   describe('PostgreSQL', () => {
     let cluster: PgCluster | undefined;
     after(() => cluster?.stop());
@@ -95,6 +164,17 @@ describe('store crash durability', () => {
       const acked = await writeUntilKilled(url);
       assert.ok(acked.size >= KILL_AFTER);
       await checkAllThere(url, acked);
+    });
+    it('every acknowledged event batch survives SIGKILL of the writer, in order', async (t) => {
+      if (process.getuid?.() !== 0) {
+        t.skip('needs root: the test cluster runs as the postgres user via runuser');
+        return;
+      }
+      cluster ??= startPostgres();
+      const url = await cluster.createDatabase('bh_crash_events');
+      const acked = await appendEventsUntilKilled(url);
+      assert.ok(acked.size >= KILL_AFTER_EVENTS);
+      await checkEventsThere(url, acked);
     });
   });
 });
