@@ -713,22 +713,22 @@ export class TftpServer {
     if (s.fd >= 0) this.fast!.setBlocking(s.fd, false);
   }
 
-  /** Handles what is queued on a hot session's socket; false when it was readable but empty. */
+  /**
+   * Handles one datagram from a ready hot session's socket; false when it was readable but empty.
+   * One per epoll round: epoll is level-triggered and reports the socket again while more is
+   * queued, so no recvfrom is spent on learning that the queue is empty.
+   */
   private drain(s: Session, now: number): boolean {
-    const fast = this.fast!;
     const mem = this.mem!;
     const w = mem.u32;
-    let got = false;
-    for (let i = 0; i < 64 && s.phase === 'sending'; i++) {
-      // fromlen stays 16: every source of an AF_INET socket is a sockaddr_in.
-      const len = fast.recvFrom(s.fd, mem.addr, RECV_BYTES, mem.addr + MEM_FROM, mem.addr + MEM_FROMLEN);
-      if (len < 0) break;
-      got = true;
-      // The buffer is reused: handlers read it now and keep nothing of it.
-      if (w[MEM_FROM >>> 2] === s.peer0 && w[(MEM_FROM >>> 2) + 1] === s.peer1) this.onPeerPacket(s, this.rbuf, len, now);
-      else this.onStranger(s, this.rbuf.subarray(0, len), fromSockaddr(mem.buf.subarray(MEM_FROM, MEM_FROM + SOCKADDR_BYTES)));
-    }
-    return got || s.phase !== 'sending';
+    if (s.phase !== 'sending') return true;
+    // fromlen stays 16: every source of an AF_INET socket is a sockaddr_in.
+    const len = this.fast!.recvFrom(s.fd, mem.addr, RECV_BYTES, mem.addr + MEM_FROM, mem.addr + MEM_FROMLEN);
+    if (len < 0) return false;
+    // The buffer is reused: handlers read it now and keep nothing of it.
+    if (w[MEM_FROM >>> 2] === s.peer0 && w[(MEM_FROM >>> 2) + 1] === s.peer1) this.onPeerPacket(s, this.rbuf, len, now);
+    else this.onStranger(s, this.rbuf.subarray(0, len), fromSockaddr(mem.buf.subarray(MEM_FROM, MEM_FROM + SOCKADDR_BYTES)));
+    return true;
   }
 
   private pump(s: Session): void {
@@ -823,28 +823,36 @@ export class TftpServer {
     const oack = s.oack!;
     const n = Math.min(oack.length, SB_OACK_BYTES);
     oack.copy(sb.buf, SB_OACK, 0, n);
-    const iv = (SB_IOV_OACK >>> 2);
-    sb.u32[iv + 2] = n;
-    this.sendIov(s, SB_IOV_OACK, 1, n, 1);
+    sb.u32[(SB_IOV_OACK >>> 2) + 2] = n;
+    if (this.sendIov(s, SB_IOV_OACK, 1, n, 1) < 0 && this.gsoFailed(s)) this.sendIov(s, SB_IOV_OACK, 1, n, 1, false);
   }
 
   /** Sends `segs` gathered datagrams (each 4 + blksize octets, the last maybe shorter). */
   private flush(s: Session, bytes: number, segs: number): void {
-    if (this.sendIov(s, SB_IOV, 2 * segs, bytes, segs) >= 0 || segs === 1) {
+    if (this.sendIov(s, SB_IOV, 2 * segs, bytes, segs) >= 0) {
       if (segs > 1) this.m.gsoSends++;
       return;
     }
-    const fast = this.fast!;
-    const errno = fast.errno();
-    if (errno !== EIO && errno !== EINVAL) return; // EAGAIN, ENOBUFS: lost like any datagram; the timer resends
-    // The path cannot segment (no checksum offload, a segment above the MTU): turn GSO off for
-    // this transfer and send the same datagrams one by one, so no block is lost.
-    this.m.gsoFallbacks++;
-    s.gso = false;
-    fast.setSegment(s.fd, 0);
-    this.remoteLog.warn('gso-fallback', { client: s.key, errno }, 'BH_TFTP_GSO: a GSO send failed; this transfer goes on one datagram per send (nothing to do unless it happens on every transfer: then check the interface\'s checksum offload)');
+    if (!this.gsoFailed(s)) return;
     const w = this.sbuf!.u32;
     for (let i = 0; i < segs; i++) this.sendIov(s, SB_IOV + 2 * IOVEC_BYTES * i, 2, 4 + w[(SB_IOV >>> 2) + 8 * i + 6]!, 1, false);
+  }
+
+  /**
+   * After a failed send: true when GSO was on and the kernel refused it (EIO: no checksum
+   * offload on the path; EINVAL: a segment above the MTU, or checksums off). GSO is then off for
+   * this transfer and the caller sends the same datagrams again, one per send, so no block is
+   * lost. Anything else (EAGAIN, ENOBUFS) is a lost datagram like any other: the timer resends.
+   */
+  private gsoFailed(s: Session): boolean {
+    if (!s.gso) return false;
+    const errno = this.fast!.errno();
+    if (errno !== EIO && errno !== EINVAL) return false;
+    this.m.gsoFallbacks++;
+    s.gso = false;
+    this.fast!.setSegment(s.fd, 0);
+    this.remoteLog.warn('gso-fallback', { client: s.key, errno }, 'BH_TFTP_GSO: the kernel refused a GSO send; this transfer goes on one datagram per send (nothing to do unless it happens on every transfer: then check the interface\'s checksum offload and MTU)');
+    return true;
   }
 
   /** sendmsg of `iovcnt` iovecs starting at `iovOff` of the send buffer, to the session's client; counts `datagrams` (unless count is false). */

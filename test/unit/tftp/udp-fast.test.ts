@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { fromSockaddr, sameSockaddr, sockaddrIn } from '../../../src/tftp/udp-fast.ts';
+import { fromSockaddr, sameSockaddr, sockaddrIn, sockaddrWords } from '../../../src/tftp/udp-fast.ts';
 
 test('sockaddr_in: family 2, port in network order, the four octets; anything but a dotted quad is refused', () => {
   const b = sockaddrIn('198.18.0.7', 0x1234)!;
@@ -18,4 +18,18 @@ test('property: a client is the same peer only with the same address and port', 
       assert.deepEqual(fromSockaddr(sockaddrIn(a, pa)!), { address: a, port: pa });
     }),
   );
+});
+
+test('property: the two words of a sockaddr_in (what the hot path compares) match exactly when address and port match', () => {
+  const ip = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.'));
+  fc.assert(
+    fc.property(ip, fc.nat(65535), ip, fc.nat(65535), (a, pa, b, pb) => {
+      const [a0, a1] = sockaddrWords(sockaddrIn(a, pa)!);
+      const [b0, b1] = sockaddrWords(sockaddrIn(b, pb)!);
+      assert.equal(a0 === b0 && a1 === b1, a === b && pa === pb);
+    }),
+  );
+  // As a Uint32Array over received bytes reads them (little-endian words).
+  const raw = sockaddrIn('10.1.2.3', 0x4567)!;
+  assert.deepEqual(sockaddrWords(raw), [...new Uint32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + 8))]);
 });
