@@ -1,7 +1,7 @@
 // Direct libc UDP calls (through koffi) for the transfer hot path. Node's dgram costs about 5 µs of
 // CPU per received-and-answered datagram (a 64 KiB allocation, an rinfo object with a formatted
 // address, async-hook bookkeeping and a SendWrap per send); in lock-step that is most of the round
-// trip. docs/decisions/0009-tftp-hot-path.md and 0011-tftp-gso-epoll.md have the numbers.
+// trip. docs/decisions/0009-tftp-hot-path.md and 0011-tftp-gso-and-blocking-wait.md have the numbers.
 //
 // The calls take raw addresses (intptr_t, passed as a Number) into memory from alloc(), never
 // Buffers: koffi's Buffer argument path (napi_get_buffer_info and friends) costs ~150 ns per
