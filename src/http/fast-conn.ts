@@ -147,6 +147,12 @@ export interface FastConnectionOptions {
 
 const ignore = (): void => {};
 
+/**
+ * Unanswered bytes kept here at most; a client that pipelines more than this goes to Node's server,
+ * which reads with backpressure (and appending to a large buffer would copy it again each time).
+ */
+export const MAX_BUFFERED = 64 * 1024;
+
 /** One plain-HTTP connection while its requests are all fast ones. */
 export class FastConnection {
   private readonly socket: Socket;
@@ -210,6 +216,7 @@ export class FastConnection {
   private next(): void {
     const buf = this.pending;
     if (buf === undefined || this.finished) return;
+    if (buf.length > MAX_BUFFERED) return this.handOff();
     const r = parseHead(buf, 0, this.opts.fast.paths, this.opts.limits);
     if (r.kind !== 'fast') return this.handOff();
     const p = this.opts.fast.answer(r.path, r.query, this.ip);

@@ -203,6 +203,15 @@ describe('boot scripts: fast path and app answer alike', () => {
     }
   });
 
+  it('a client pipelining more than the fast path buffers gets every answer, in order', async () => {
+    const one = `GET /boot.ipxe?mac=${MAC} HTTP/1.1\r\nHost: boot\r\n\r\n`;
+    const n = Math.ceil((2 * 64 * 1024) / one.length);
+    const req = one.repeat(n - 1) + `GET /menu.ipxe HTTP/1.1\r\nHost: boot\r\nConnection: close\r\n\r\n`;
+    const a = await exchange(fast.port, req);
+    assert.equal((a.match(/HTTP\/1\.1 200 OK/g) ?? []).length, n);
+    assert.match(a.slice(a.lastIndexOf('HTTP/1.1 200 OK')), /^menu /m);
+  });
+
   it('a client that half-closes after its request still gets the script', async () => {
     const out = await new Promise<string>((resolve, reject) => {
       const sock = net.connect(fast.port, '127.0.0.1', () => sock.end(`GET /boot.ipxe?mac=${MAC} HTTP/1.1\r\nHost: boot\r\n\r\n`));
