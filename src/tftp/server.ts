@@ -108,8 +108,15 @@ export interface TftpServerOptions {
   fastPath?: {
     waitUs?: number;
     sliceMs?: number;
-    /** Send windows with UDP GSO (one sendto per window; default true). */
+    /** Send windows with UDP GSO (one sendmsg per window; default true). */
     gso?: boolean;
+    /**
+     * With one transfer hot, wait for its ACKs in a blocking recvfrom (default true): two calls
+     * per lock-step round instead of three or four. Its timeout has the kernel's timer
+     * granularity (jiffies), so a client that goes quiet can hold this thread up to ~8 ms (HZ=250)
+     * once before the backoff; false: always epoll with waitUs.
+     */
+    blockingWait?: boolean;
     /** The libc bindings (default loadFastUdp()); tests wrap them to inject failures. */
     udp?: FastUdp;
   } | false;
@@ -221,6 +228,8 @@ export class TftpServer {
   private stopping = false;
   private readonly fast: FastUdp | undefined;
   private readonly waitNs: number;
+  private readonly waitMs: number;
+  private readonly blockingWait: boolean;
   private readonly sliceMs: number;
   private readonly gsoEnabled: boolean;
   /** Sessions read through the hot path: an epoll set of their descriptors, and descriptor → session. */
@@ -277,6 +286,8 @@ export class TftpServer {
     const fp = opts.fastPath === false ? {} : (opts.fastPath ?? {});
     this.fast = opts.fastPath === false || opts.createSocket !== undefined ? undefined : (fp.udp ?? loadFastUdp());
     this.waitNs = Math.max(0, Math.round((fp.waitUs ?? 1000) * 1000));
+    this.waitMs = this.waitNs / 1e6;
+    this.blockingWait = fp.blockingWait ?? true;
     this.sliceMs = Math.max(0, fp.sliceMs ?? 2);
     this.gsoEnabled = fp.gso ?? true;
     this.mem = this.fast?.alloc(MEM_BYTES);
@@ -621,7 +632,7 @@ export class TftpServer {
         // Back off from waiting when the ACKs do not come in time (a slow link, or a client in
         // this very process, which cannot answer while this thread waits).
         const wait = this.skipWaits > 0 ? 0 : this.waitNs;
-        if (this.hotCount === 1 && wait > 0) {
+        if (this.hotCount === 1 && wait > 0 && this.blockingWait) {
           // One transfer: block in its recvfrom (the socket's SO_RCVTIMEO bounds the wait), as
           // atftpd does; two calls per lock-step round instead of epoll_wait + recvfrom × 2.
           const r = this.driveOne(this.hotSet.values().next().value!, start);
@@ -655,7 +666,7 @@ export class TftpServer {
           // Readable but nothing to read (an error condition): leave this one to dgram.
           if (!this.drain(s, now)) this.hotRemove(s);
         }
-        if ((round & 7) === 0 && now - start >= this.sliceMs) {
+        if (now - start >= this.sliceMs) {
           this.yieldDrive();
           return;
         }
@@ -690,16 +701,20 @@ export class TftpServer {
     if (!fast.setBlocking(s.fd, true)) return 'changed';
     this.blockingSession = s;
     try {
-      let now = 0;
-      for (let round = 1; ; round++) {
+      let sent = start;
+      for (;;) {
         const len = fast.recvWait(s.fd, mem.addr, RECV_BYTES, mem.addr + MEM_FROM, mem.addr + MEM_FROMLEN);
         if (len < 0) return 'miss';
-        // The clock every 8 rounds: a few rounds of staleness (µs) are nothing to timeouts ≥ 50 ms.
-        if ((round & 7) === 1) now = this.now();
+        const now = this.now();
         if (w[MEM_FROM >>> 2] === s.peer0 && w[(MEM_FROM >>> 2) + 1] === s.peer1) this.onPeerPacket(s, this.rbuf, len, now);
         else this.onStranger(s, this.rbuf.subarray(0, len), fromSockaddr(mem.buf.subarray(MEM_FROM, MEM_FROM + SOCKADDR_BYTES)));
         if (s.phase !== 'sending' || !s.hot || this.hotCount !== 1) return 'changed';
-        if ((round & 7) === 0 && now - start >= this.sliceMs) return 'yield';
+        // SO_RCVTIMEO counts in jiffies (a 1 ms timeout waits ~8 ms at HZ=250): an answer slower
+        // than waitUs is a miss for the backoff, so a slow client does not keep this thread
+        // waiting round after round.
+        if (now - sent > this.waitMs) return 'miss';
+        if (now - start >= this.sliceMs) return 'yield';
+        sent = now;
       }
     } finally {
       this.unblock(s);
