@@ -70,6 +70,18 @@ export const TftpSchema = Type.Object(
     max_sessions: Type.Integer({ minimum: 1, maximum: 100_000, description: 'Concurrent transfers in all; requests beyond it get TFTP ERROR "try again later". Each transfer holds one socket (file descriptor).', default: 4000, examples: [1000] }),
     max_sessions_per_client: Type.Integer({ minimum: 1, maximum: 10_000, description: 'Concurrent transfers per client IP address, so one client (or a flood of never-ACKing requests) cannot take every slot.', default: 32, examples: [8] }),
     idle_timeout: Type.Integer({ minimum: 1, maximum: 3600, description: 'Seconds a transfer may go without a valid packet from its client before it is freed.', default: 30, examples: [10] }),
+    gso: Type.Boolean({
+      description:
+        'Send a windowed transfer\'s window (RFC 7440 windowsize) with one UDP segmentation-offload (GSO) send instead of one send per block. A transfer whose sends the kernel refuses falls back to one send per block by itself; `false` turns GSO off everywhere (for a network driver that mishandles it).',
+      default: true,
+      examples: [false],
+    }),
+    blocking_wait: Type.Boolean({
+      description:
+        'While only one transfer is active, wait for its ACKs in a blocking receive (fastest for a lone client in lock-step). A client that goes quiet can then hold bootherd\'s main thread for up to ~8 ms once (the kernel timer granularity) before it stops waiting; `false` keeps the shorter polled wait, for lower DHCP latency when DHCP runs in the same process.',
+      default: true,
+      examples: [false],
+    }),
   },
   { additionalProperties: false, default: {}, description: 'TFTP server.' },
 );

@@ -89,6 +89,7 @@ async function bindTftp(config: ResolvedConfig, log: Logger, registry: Generated
         resolver,
         registry,
         limits: { maxSessions: config.tftp.max_sessions, maxSessionsPerIp: config.tftp.max_sessions_per_client, idleTimeoutMs: config.tftp.idle_timeout * 1000 },
+        fastPath: { gso: config.tftp.gso, blockingWait: config.tftp.blocking_wait },
       });
       await server.start({ socket });
       const address = socket.address();
