@@ -94,7 +94,7 @@ export class BootEngine {
   private readonly filesBase: string;
   private readonly bootRoot: string | undefined;
   /** Rendered scripts by request (path, host, arch, MAC, UUID), valid for one snapshot epoch. */
-  private readonly scripts = new Map<string, { epoch: number; body: string; detail: Readonly<Record<string, unknown>> }>();
+  private readonly scripts = new Map<string, { epoch: number; answer: Readonly<HttpAnswer>; detail: Readonly<Record<string, unknown>> }>();
   private readonly diskChecks = new Map<string, { at: number; found: boolean }>();
   private readonly diskCheckMs: number;
   private readonly now: () => number;
@@ -201,28 +201,42 @@ export class BootEngine {
 
   /** Answers the dynamic boot paths; undefined for any other path, or when the boot root has that file. Never throws. */
   async handleHttp(req: HttpRequest): Promise<HttpAnswer | undefined> {
+    return this.handleHttpNow(req);
+  }
+
+  /**
+   * handleHttp, but answered at once when it can be: when the snapshot already knows the machine
+   * as well as this request could teach it (every fetch after the first), no store round trip is
+   * needed and the HTTP fast path writes the answer without a promise. A script's answer object is
+   * shared by every request for it in the same snapshot epoch: callers must not modify it.
+   */
+  handleHttpNow(req: HttpRequest): HttpAnswer | Promise<HttpAnswer | undefined> | undefined {
     if (!BOOT_HTTP_PATHS.includes(req.path) || this.scriptOnDisk(req.path)) return undefined;
     const rawMac = one(req.query['mac']);
     const mac = canonicalMac(rawMac);
     const uuid = canonicalUuid(one(req.query['uuid']));
     const arch = firmwareArchFromIpxe(one(req.query['arch']), one(req.query['platform']));
+    const facts = { rawMac, mac, uuid, arch };
+    if (mac === undefined && uuid === undefined) return this.scriptAnswer(req, this.directory.byIp(req.ip), facts);
+    const sighting = this.sightingFor(mac, uuid, req.ip, arch, req.path === '/register.ipxe');
+    const known = this.directory.known(sighting);
+    if (known !== undefined) return this.scriptAnswer(req, known, facts);
+    return this.sight(sighting).then((host) => this.scriptAnswer(req, host ?? this.directory.find({ mac, uuid }), facts));
+  }
+
+  private scriptAnswer(req: HttpRequest, host: Host | undefined, f: { rawMac: string | undefined; mac: string | undefined; uuid: string | undefined; arch: FirmwareArch | undefined }): HttpAnswer {
+    const { rawMac, mac, uuid, arch } = f;
     const script = req.path.slice(1);
     const who = mac ?? req.ip;
-    let host: Host | undefined;
     try {
-      if (mac !== undefined || uuid !== undefined) {
-        host = await this.sight(this.sightingFor(mac, uuid, req.ip, arch, req.path === '/register.ipxe'));
-        host ??= this.directory.find({ mac, uuid });
-      } else {
-        host = this.directory.byIp(req.ip);
-      }
       // Plan and render are pure functions of the snapshot and these inputs: a script rendered in
       // this snapshot epoch is reused (a machine polling /register.ipxe, a fleet booting at once).
       const epoch = this.directory.epoch;
       const key = `${req.path}\n${host?.id ?? ''}\n${arch ?? ''}\n${mac ?? ''}\n${uuid ?? ''}`;
       let r = this.scripts.get(key);
       if (r === undefined || r.epoch !== epoch) {
-        r = { epoch, ...this.renderScript(req.path, script, host, arch, mac, uuid) };
+        const made = this.renderScript(req.path, script, host, arch, mac, uuid);
+        r = { epoch, detail: made.detail, answer: Object.freeze({ status: 200, contentType: 'text/plain; charset=utf-8', body: made.body }) };
         if (this.scripts.size >= MAX_CACHED_SCRIPTS) this.scripts.clear();
         this.scripts.set(key, r);
       }
@@ -234,7 +248,7 @@ export class BootEngine {
         if (rawMac !== undefined && mac === undefined) detail['badMac'] = true;
         this.events.emit({ host: subject, stage: 'http', kind: 'script', detail: Object.assign(detail, r.detail) });
       }
-      return { status: 200, contentType: 'text/plain; charset=utf-8', body: r.body };
+      return r.answer;
     } catch (err) {
       const code = err instanceof RenderError ? err.code : 'BH_BOOT_SCRIPT';
       this.rl.warn(`script:${code}`, { code, err, host: host?.id, mac }, err instanceof RenderError ? `cannot render the boot script: ${err.message}` : 'cannot build the boot script');

@@ -61,6 +61,8 @@ export class HostDirectory {
   private macIndex = new Map<string, string>();
   private uuidIndex = new Map<string, string>();
   private readonly ipIndex = new Map<string, { hostId?: string; mac?: string; at: number }>();
+  /** The address setIp saw last (the newest in ipIndex's order). */
+  private lastIp: string | undefined;
   private groups = new Map<string, Group>();
   private profilesById = new Map<string, { name: string; spec: ProfileSpec }>();
   private profilesByName = new Map<string, ProfileSpec>();
@@ -157,6 +159,15 @@ export class HostDirectory {
   }
 
   private setIp(ip: string, e: { hostId?: string; mac?: string; at: number }): void {
+    // The same client again (it is then already the newest entry): refresh it in place.
+    if (ip === this.lastIp) {
+      const cur = this.ipIndex.get(ip);
+      if (cur !== undefined && cur.hostId === e.hostId && cur.mac === e.mac) {
+        cur.at = e.at;
+        return;
+      }
+    }
+    this.lastIp = ip;
     this.ipIndex.delete(ip);
     this.ipIndex.set(ip, e);
     if (this.ipIndex.size > 65_536) this.ipIndex.delete(this.ipIndex.keys().next().value!);
@@ -188,15 +199,22 @@ export class HostDirectory {
 
   // ------------------------------------------------------------ find-or-create (asynchronous)
 
+  /**
+   * identify's fast path, synchronous: the host when the snapshot already holds everything this
+   * sighting could teach (every DHCP packet or script fetch of a known machine would otherwise cost
+   * a store round trip); undefined when identify must ask the store.
+   */
+  known(s: Sighting): Host | undefined {
+    const known = s.mac === undefined ? undefined : this.byMac(s.mac);
+    if (known === undefined || (s.uuid !== undefined && known.uuid !== s.uuid) || (s.arch !== undefined && known.arch === null) || (s.promoteToPending === true && known.state === 'new')) return undefined;
+    if (s.ip !== undefined) this.rememberIp(s.ip, known.id);
+    return known;
+  }
+
   /** Finds the one host record of a machine, creating it when asked; serialized in this process. */
   identify(s: Sighting): Promise<Host | undefined> {
-    // Fast path: the snapshot already holds everything this sighting could teach (every DHCP
-    // packet of a known machine would otherwise cost a store round trip).
-    const known = s.mac === undefined ? undefined : this.byMac(s.mac);
-    if (known !== undefined && (s.uuid === undefined || known.uuid === s.uuid) && (s.arch === undefined || known.arch !== null) && !(s.promoteToPending === true && known.state === 'new')) {
-      if (s.ip !== undefined) this.rememberIp(s.ip, known.id);
-      return Promise.resolve(known);
-    }
+    const known = this.known(s);
+    if (known !== undefined) return Promise.resolve(known);
     const run = this.queue.then(() => this.identifyNow(s));
     this.queue = run.catch(() => undefined);
     return run;

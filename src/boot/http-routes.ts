@@ -41,6 +41,6 @@ export function registerBootRoutes(app: FastifyInstance, engine: EngineRef): voi
 export function bootFastPath(engine: EngineRef): FastPath {
   return {
     paths: new Set(BOOT_HTTP_PATHS),
-    answer: (path, query, ip) => engineOf(engine)?.handleHttp({ path, query: parseQuery(query) as Record<string, string | string[] | undefined>, ip }),
+    answer: (path, query, ip) => engineOf(engine)?.handleHttpNow({ path, query: parseQuery(query) as Record<string, string | string[] | undefined>, ip }),
   };
 }

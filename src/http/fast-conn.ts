@@ -21,10 +21,12 @@ export interface FastPath {
   /** Exact paths (without the query) it may answer, e.g. `/boot.ipxe`. */
   paths: ReadonlySet<string>;
   /**
-   * The answer to GET/HEAD `path?query` from `ip`. Undefined (or a promise of undefined): not
-   * this time (the engine is not up yet, the boot root has its own file): the app answers.
+   * The answer to GET/HEAD `path?query` from `ip`, now or as a promise. Undefined (or a promise of
+   * undefined): not this time (the engine is not up yet, the boot root has its own file): the app
+   * answers. An answer object may be returned again for later requests (it is then never modified):
+   * the encoded response is kept with it for the current second.
    */
-  answer(path: string, query: string, ip: string): Promise<FastAnswer | undefined> | undefined;
+  answer(path: string, query: string, ip: string): FastAnswer | Promise<FastAnswer | undefined> | undefined;
 }
 
 export type ParsedHead =
@@ -126,6 +128,21 @@ function httpDate(): string {
 }
 
 
+/** Encoded responses per answer object, for the second in which they were made (Date changes). */
+const encoded = new WeakMap<FastAnswer, { second: number; variants: (Buffer | undefined)[] }>();
+
+/** responseText as bytes, reused while the same answer object is served within one second. */
+function responseBytes(a: FastAnswer, head: boolean, close: boolean, keepAliveS: number): Buffer {
+  httpDate();
+  let e = encoded.get(a);
+  if (e === undefined || e.second !== dateSecond) {
+    e = { second: dateSecond, variants: [] };
+    encoded.set(a, e);
+  }
+  const v = (head ? 1 : 0) + (close ? 2 : 0);
+  return (e.variants[v] ??= Buffer.from(responseText(a, head, close, keepAliveS)));
+}
+
 /** The response as Node's HTTP server writes it for the app's answer (header for header). */
 export function responseText(a: FastAnswer, head: boolean, close: boolean, keepAliveS: number): string {
   const status = `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? 'Unknown'}\r\n`;
@@ -213,45 +230,61 @@ export class FastConnection {
     this.socket.destroy();
   }
 
+  /** Answers what has arrived, in order, until it runs out, waits for an answer, or hands off. */
   private next(): void {
-    const buf = this.pending;
-    if (buf === undefined || this.finished) return;
-    if (buf.length > MAX_BUFFERED) return this.handOff();
-    const r = parseHead(buf, 0, this.opts.fast.paths, this.opts.limits);
-    if (r.kind !== 'fast') return this.handOff();
-    const p = this.opts.fast.answer(r.path, r.query, this.ip);
-    if (p === undefined) return this.handOff();
-    this.busy = true;
-    p.then(
-      (a) => {
+    while (!this.finished && !this.busy) {
+      const buf = this.pending;
+      if (buf === undefined) return;
+      if (buf.length > MAX_BUFFERED) return this.handOff();
+      const r = parseHead(buf, 0, this.opts.fast.paths, this.opts.limits);
+      if (r.kind !== 'fast') return this.handOff();
+      const p = this.opts.fast.answer(r.path, r.query, this.ip);
+      if (p === undefined) return this.handOff();
+      if (!(p instanceof Promise)) {
+        if (!this.respond(r, p)) return;
+        continue;
+      }
+      this.busy = true;
+      p.then(
+        (a) => {
+          this.busy = false;
+          if (this.finished) return;
+          if (a === undefined) return this.handOff();
+          if (this.respond(r, a)) this.next();
+        },
+        () => {
+          this.busy = false;
+          if (!this.finished) this.handOff();
+        },
+      );
+      return;
+    }
+  }
+
+  /** Writes the answer to the request at the head of `pending`; false when nothing more is to be read now. */
+  private respond(r: { head: boolean; close: boolean; end: number }, a: FastAnswer): boolean {
+    const pending = this.pending!;
+    const close = r.close || this.closeSoon || (this.ended && pending.length === r.end);
+    // pending starts with this request (bytes that came while it was answered were appended).
+    this.pending = pending.length > r.end ? pending.subarray(r.end) : undefined;
+    this.socket.write(responseBytes(a, r.head, close, Math.floor(this.opts.limits.keepAliveTimeoutMs / 1000)));
+    if (close) {
+      this.leave();
+      this.socket.end();
+      return false;
+    }
+    if (this.socket.writableNeedDrain) {
+      // A client that pipelines without reading: stop reading until it catches up.
+      this.socket.pause();
+      this.busy = true;
+      this.socket.once('drain', () => {
         this.busy = false;
-        if (this.finished) return;
-        if (a === undefined) return this.handOff();
-        const close = r.close || this.closeSoon || (this.ended && this.pending!.length === r.end);
-        // pending starts with buf (bytes that came meanwhile were appended): drop this request.
-        this.pending = this.pending!.length > r.end ? this.pending!.subarray(r.end) : undefined;
-        this.socket.write(responseText(a, r.head, close, Math.floor(this.opts.limits.keepAliveTimeoutMs / 1000)));
-        if (close) {
-          this.leave();
-          this.socket.end();
-          return;
-        }
-        if (this.socket.writableNeedDrain) {
-          // A client that pipelines without reading: stop reading until it catches up.
-          this.socket.pause();
-          this.socket.once('drain', () => {
-            this.socket.resume();
-            if (!this.busy) this.next();
-          });
-          return;
-        }
+        this.socket.resume();
         this.next();
-      },
-      () => {
-        this.busy = false;
-        if (!this.finished) this.handOff();
-      },
-    );
+      });
+      return false;
+    }
+    return true;
   }
 
   private handOff(): void {

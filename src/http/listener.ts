@@ -199,6 +199,10 @@ export class HttpListener {
     if (!fast.paths.has(path)) return false;
     const answer = fast.answer(path, q < 0 ? '' : url.slice(q + 1), req.socket.remoteAddress ?? '');
     if (answer === undefined) return false;
+    if (!(answer instanceof Promise)) {
+      sendFast(res, method === 'HEAD', answer);
+      return true;
+    }
     answer.then(
       (a) => (a === undefined ? app(req, res) : sendFast(res, method === 'HEAD', a)),
       (err: unknown) => {
