@@ -1,6 +1,6 @@
 // TFTP benchmark: bootherd against atftpd, tftpd-hpa and dnsmasq on the same files with the same
 // client (atftp) in one run, on loopback. Single transfers pin server and client to one core
-// (BENCH.md). Usage (as root): node bench/tftp/run.ts [--quick]
+// (BENCH.md). Usage (as root): node bench/tftp/run.ts [--quick] [--rounds N] [--only …] [--points …]
 // Peers listen on 127.0.0.1 only; dnsmasq runs with DNS and DHCP off. Every process started
 // here is stopped by its PID.
 import { execFileSync, spawn } from 'node:child_process';
@@ -15,7 +15,9 @@ import { decodePacket, encodeAck, encodeRequest } from '../../src/protocol/tftp/
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : undefined;
-const REPEAT = quick ? 1 : 3;
+const roundsArg = process.argv.indexOf('--rounds');
+/** Rounds per point (median reported): 3 by default, 1 with --quick, --rounds N to narrow the spread. */
+const REPEAT = roundsArg >= 0 ? Math.max(1, Number(process.argv[roundsArg + 1])) : quick ? 1 : 3;
 const pointsArg = process.argv.indexOf('--points');
 /** Indexes of the points to run (0-based, comma-separated), e.g. --points 0,1; default all. */
 const onlyPoints = pointsArg >= 0 ? new Set((process.argv[pointsArg + 1] ?? '').split(',').map(Number)) : undefined;
