@@ -113,6 +113,16 @@ async function checkAllThere(url: string, acked: Map<string, number>): Promise<n
   }
 }
 
+/** SQLite's own check of the file after the kill. */
+function assertIntegrity(file: string): void {
+  const raw = new DatabaseSync(file);
+  try {
+    assert.deepEqual(raw.prepare('pragma integrity_check').all().map((r) => ({ ...r })), [{ integrity_check: 'ok' }]);
+  } finally {
+    raw.close();
+  }
+}
+
 describe('store crash durability', () => {
   it('SQLite: every acknowledged put survives SIGKILL and the file passes integrity_check', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'bh-crash-'));
@@ -120,12 +130,7 @@ describe('store crash durability', () => {
       const file = path.join(dir, 'leases.db');
       const acked = await writeUntilKilled(`sqlite:${file}`);
       assert.ok(acked.size >= KILL_AFTER);
-      const raw = new DatabaseSync(file);
-      try {
-        assert.deepEqual(raw.prepare('pragma integrity_check').all().map((r) => ({ ...r })), [{ integrity_check: 'ok' }]);
-      } finally {
-        raw.close();
-      }
+      assertIntegrity(file);
       const total = await checkAllThere(`sqlite:${file}`, acked);
       assert.ok(total >= acked.size);
     } finally {
@@ -139,12 +144,7 @@ describe('store crash durability', () => {
       const file = path.join(dir, 'events.db');
       const acked = await appendEventsUntilKilled(`sqlite:${file}`);
       assert.ok(acked.size >= KILL_AFTER_EVENTS);
-      const raw = new DatabaseSync(file);
-      try {
-        assert.deepEqual(raw.prepare('pragma integrity_check').all().map((r) => ({ ...r })), [{ integrity_check: 'ok' }]);
-      } finally {
-        raw.close();
-      }
+      assertIntegrity(file);
       await checkEventsThere(`sqlite:${file}`, acked);
     } finally {
       rmSync(dir, { recursive: true, force: true });
