@@ -234,7 +234,14 @@ export class FastConnection {
   private next(): void {
     while (!this.finished && !this.busy) {
       const buf = this.pending;
-      if (buf === undefined) return;
+      if (buf === undefined) {
+        // Everything answered and the client half-closed (it came while we waited): close too.
+        if (this.ended) {
+          this.leave();
+          this.socket.end();
+        }
+        return;
+      }
       if (buf.length > MAX_BUFFERED) return this.handOff();
       const r = parseHead(buf, 0, this.opts.fast.paths, this.opts.limits);
       if (r.kind !== 'fast') return this.handOff();
