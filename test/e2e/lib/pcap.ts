@@ -106,8 +106,13 @@ export function tftpTransfers(datagrams: readonly UdpDatagram[], serverIp: strin
       t.end = d.time;
       if (op === 6) t.acknowledged = options(cstrings(d.payload.subarray(2)));
       else if (op === 3) {
-        t.dataBlocks++;
-        const n = (burst.get(t) ?? 0) + 1;
+        // bootherd sends a window with UDP GSO: captured on the bridge (before the segmentation
+        // that happens on the way to the client), the window is one datagram of back-to-back
+        // [DATA header | blksize octets] segments. Count the segments, not the datagram.
+        const seg = 4 + Number(t.acknowledged?.['blksize'] ?? 512);
+        const blocks = Math.max(1, Math.ceil(d.payload.length / seg));
+        t.dataBlocks += blocks;
+        const n = (burst.get(t) ?? 0) + blocks;
         burst.set(t, n);
         t.maxBurst = Math.max(t.maxBurst, n);
       } else if (op === 5) t.error = d.payload.readUInt16BE(2);

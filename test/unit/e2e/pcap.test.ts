@@ -121,3 +121,20 @@ test('DHCP messages: who answered which MAC, with which address and boot file', 
 test('a file that is not a pcap is refused', () => {
   assert.throws(() => udpDatagrams(Buffer.alloc(64, 1)), /not a pcap/);
 });
+
+test('a window sent with UDP GSO, captured before segmentation as one datagram, counts as its blocks', () => {
+  const seg = (block: number, size: number) => Buffer.concat([Buffer.from([0, 3, block >> 8, block & 0xff]), Buffer.alloc(size, block)]);
+  const frames = [
+    frame(C, 1077, S, 69, tftp.rrq('grubx64.efi', ['blksize', '1468', 'windowsize', '4'])),
+    frame(S, 40000, C, 1077, tftp.oack(['blksize', '1468', 'windowsize', '4'])),
+    frame(C, 1077, S, 40000, tftp.ack(0)),
+    frame(S, 40000, C, 1077, Buffer.concat([1, 2, 3, 4].map((b) => seg(b, 1468)))),
+    frame(C, 1077, S, 40000, tftp.ack(4)),
+    // The last window: two full segments and a short last block.
+    frame(S, 40000, C, 1077, Buffer.concat([seg(5, 1468), seg(6, 1468), seg(7, 100)])),
+    frame(C, 1077, S, 40000, tftp.ack(7)),
+  ];
+  const [t] = tftpTransfers(udpDatagrams(pcap(frames)), S);
+  assert.equal(t?.dataBlocks, 7);
+  assert.equal(t?.maxBurst, 4);
+});
