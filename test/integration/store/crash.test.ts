@@ -19,11 +19,13 @@ const KILL_AFTER = 200;
 /** Acknowledged events (batches of 16) before the kill. */
 const KILL_AFTER_EVENTS = 1_600;
 
-/** Runs the writer, SIGKILLs it after KILL_AFTER acknowledged writes; returns every acknowledged write. */
-function writeUntilKilled(url: string): Promise<Map<string, number>> {
+/**
+ * Runs `script url`, hands each line it prints (one acknowledged write, or a range of them) to
+ * `take`, and SIGKILLs it once `count()` reaches `killAfter`. Resolves once it died of that kill.
+ */
+function runUntilKilled(script: string, url: string, killAfter: number, take: (line: string) => void, count: () => number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, url], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const acked = new Map<string, number>();
+    const child = spawn(process.execPath, [script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = '';
     let stderr = '';
     let killed = false;
@@ -33,12 +35,8 @@ function writeUntilKilled(url: string): Promise<Map<string, number>> {
       buf += d.toString();
       const lines = buf.split('\n');
       buf = lines.pop() ?? '';
-      for (const line of lines) {
-        const [ip, exp] = line.split(' ');
-        if (ip === undefined || exp === undefined) continue;
-        acked.set(ip, Number(exp));
-      }
-      if (!killed && acked.size >= KILL_AFTER) {
+      for (const line of lines) take(line);
+      if (!killed && count() >= killAfter) {
         killed = true;
         child.kill('SIGKILL');
       }
@@ -46,43 +44,31 @@ function writeUntilKilled(url: string): Promise<Map<string, number>> {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(guard);
-      if (signal !== 'SIGKILL' || !killed) reject(new Error(`writer ended before the kill (code ${code}, signal ${signal}): ${stderr}`));
-      else resolve(acked);
+      if (signal !== 'SIGKILL' || !killed) reject(new Error(`${path.basename(script)} ended before the kill (code ${code}, signal ${signal}): ${stderr}`));
+      else resolve();
     });
   });
 }
 
+/** Runs the lease writer, SIGKILLs it after KILL_AFTER acknowledged writes; returns every acknowledged write. */
+async function writeUntilKilled(url: string): Promise<Map<string, number>> {
+  const acked = new Map<string, number>();
+  await runUntilKilled(WRITER, url, KILL_AFTER, (line) => {
+    const [ip, exp] = line.split(' ');
+    if (ip !== undefined && exp !== undefined) acked.set(ip, Number(exp));
+  }, () => acked.size);
+  return acked;
+}
+
 /** Runs the event writer, SIGKILLs it after KILL_AFTER_EVENTS acknowledged events; returns their numbers. */
-function appendEventsUntilKilled(url: string): Promise<Set<number>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [EVENT_WRITER, url], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const acked = new Set<number>();
-    let buf = '';
-    let stderr = '';
-    let killed = false;
-    const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      for (const line of lines) {
-        const [first, last] = line.split(' ').map(Number);
-        if (first === undefined || last === undefined || Number.isNaN(first) || Number.isNaN(last)) continue;
-        for (let i = first; i <= last; i++) acked.add(i);
-      }
-      if (!killed && acked.size >= KILL_AFTER_EVENTS) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(guard);
-      if (signal !== 'SIGKILL' || !killed) reject(new Error(`event writer ended before the kill (code ${code}, signal ${signal}): ${stderr}`));
-      else resolve(acked);
-    });
-  });
+async function appendEventsUntilKilled(url: string): Promise<Set<number>> {
+  const acked = new Set<number>();
+  await runUntilKilled(EVENT_WRITER, url, KILL_AFTER_EVENTS, (line) => {
+    const [first, last] = line.split(' ').map(Number);
+    if (first === undefined || last === undefined || Number.isNaN(first) || Number.isNaN(last)) return;
+    for (let i = first; i <= last; i++) acked.add(i);
+  }, () => acked.size);
+  return acked;
 }
 
 /** Every acknowledged event is stored, and the stored events are in the order they were appended. */
