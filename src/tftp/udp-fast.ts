@@ -10,6 +10,7 @@
 // Sockets made here are handed to node:dgram with bind({ fd }): dgram owns and closes them and
 // still delivers whatever arrives while the server is not reading them itself.
 import koffi from 'koffi';
+import { parseIpv4 } from '../protocol/dhcp/options.ts';
 
 const AF_INET = 2;
 const SOCK_DGRAM = 2;
@@ -88,6 +89,17 @@ export interface FastUdp {
 
 let loaded: FastUdp | null | undefined;
 
+/**
+ * A struct timeval or timespec (two 64-bit fields, seconds then the fraction) at 32-bit word
+ * `word` of `u32`, from `value` counted in 1/`perSecond` seconds.
+ */
+function writeTime(u32: Uint32Array, word: number, value: number, perSecond: number): void {
+  u32[word] = Math.floor(value / perSecond);
+  u32[word + 1] = 0;
+  u32[word + 2] = value % perSecond;
+  u32[word + 3] = 0;
+}
+
 function rawAlloc(size: number): RawBuffer {
   const ab = new ArrayBuffer(size);
   const buf = Buffer.from(ab);
@@ -157,10 +169,7 @@ export function loadFastUdp(): FastUdp | undefined {
         return (fcntl(fd, F_SETFL, 'int', blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK) as number) === 0;
       },
       setRecvTimeout(fd: number, us: number): boolean {
-        scratch.u32[8] = Math.floor(us / 1e6);
-        scratch.u32[9] = 0;
-        scratch.u32[10] = us % 1e6;
-        scratch.u32[11] = 0;
+        writeTime(scratch.u32, 8, us, 1e6); // struct timeval
         return (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, scratch.addr + 32, 16) as number) === 0;
       },
       errno(): number {
@@ -178,10 +187,7 @@ export function loadFastUdp(): FastUdp | undefined {
       epollWait(epfd: number, events: number, max: number, timeoutNs: number): number {
         if (timeoutNs <= 0) return epollWait(epfd, events, max, 0) as number;
         if (epollPwait2 === undefined) return epollWait(epfd, events, max, Math.ceil(timeoutNs / 1e6)) as number;
-        scratch.u32[4] = Math.floor(timeoutNs / 1e9);
-        scratch.u32[5] = 0;
-        scratch.u32[6] = timeoutNs % 1e9;
-        scratch.u32[7] = 0;
+        writeTime(scratch.u32, 4, timeoutNs, 1e9); // struct timespec
         return epollPwait2(epfd, events, max, scratch.addr + 16, 0) as number;
       },
       close(fd: number): void {
@@ -196,16 +202,12 @@ export function loadFastUdp(): FastUdp | undefined {
 
 /** struct sockaddr_in for an IPv4 dotted quad and port; undefined for anything else. */
 export function sockaddrIn(address: string, port: number): Buffer | undefined {
-  const parts = address.split('.');
-  if (parts.length !== 4) return undefined;
+  const ip = parseIpv4(address);
+  if (ip < 0) return undefined;
   const b = Buffer.alloc(SOCKADDR_BYTES);
   b.writeUInt16LE(AF_INET, 0);
   b.writeUInt16BE(port, 2);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!;
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
-    b[4 + i] = Number(p);
-  }
+  b.writeUInt32BE(ip, 4);
   return b;
 }
 
