@@ -637,11 +637,7 @@ export class TftpServer {
           // atftpd does; two calls per lock-step round instead of epoll_wait + recvfrom × 2.
           const r = this.driveOne(this.hotSet.values().next().value!, start);
           if (r === 'changed') continue;
-          if (r === 'miss') {
-            this.waitMisses = Math.min(this.waitMisses + 1, 8);
-            if (this.waitMisses >= 3) this.skipWaits = 1 << (this.waitMisses - 2);
-            return;
-          }
+          if (r === 'miss') return this.missed();
           this.waitMisses = 0;
           this.yieldDrive();
           return;
@@ -649,9 +645,7 @@ export class TftpServer {
         const ready = fast.epollWait(this.epfd, mem.addr + MEM_EVENTS, MAX_EVENTS, wait);
         if (ready <= 0) {
           if (wait > 0) {
-            // A busy machine delays a client now and then: back off only after misses in a row.
-            this.waitMisses = Math.min(this.waitMisses + 1, 8);
-            if (this.waitMisses >= 3) this.skipWaits = 1 << (this.waitMisses - 2);
+            this.missed();
           } else if (round === 1) {
             this.skipWaits--;
           }
@@ -678,6 +672,21 @@ export class TftpServer {
     }
   }
 
+  /** A wait that ended without an ACK. A busy machine delays a client now and then: back off only after misses in a row. */
+  private missed(): void {
+    this.waitMisses = Math.min(this.waitMisses + 1, 8);
+    if (this.waitMisses >= 3) this.skipWaits = 1 << (this.waitMisses - 2);
+  }
+
+  /** Hands the datagram of `len` octets in the receive buffer to the session's client handler, or to the stranger path. */
+  private dispatch(s: Session, len: number, now: number): void {
+    const mem = this.mem!;
+    const w = mem.u32;
+    // The buffer is reused: handlers read it now and keep nothing of it.
+    if (w[MEM_FROM >>> 2] === s.peer0 && w[(MEM_FROM >>> 2) + 1] === s.peer1) this.onPeerPacket(s, this.rbuf, len, now);
+    else this.onStranger(s, this.rbuf.subarray(0, len), fromSockaddr(mem.buf.subarray(MEM_FROM, MEM_FROM + SOCKADDR_BYTES)));
+  }
+
   /** Resumes drive() from setImmediate, after the event loop had its turn. */
   private yieldDrive(): void {
     if (this.driveQueued) return;
@@ -697,7 +706,6 @@ export class TftpServer {
   private driveOne(s: Session, start: number): 'miss' | 'yield' | 'changed' {
     const fast = this.fast!;
     const mem = this.mem!;
-    const w = mem.u32;
     if (!fast.setBlocking(s.fd, true)) return 'changed';
     this.blockingSession = s;
     try {
@@ -706,8 +714,7 @@ export class TftpServer {
         const len = fast.recvWait(s.fd, mem.addr, RECV_BYTES, mem.addr + MEM_FROM, mem.addr + MEM_FROMLEN);
         if (len < 0) return 'miss';
         const now = this.now();
-        if (w[MEM_FROM >>> 2] === s.peer0 && w[(MEM_FROM >>> 2) + 1] === s.peer1) this.onPeerPacket(s, this.rbuf, len, now);
-        else this.onStranger(s, this.rbuf.subarray(0, len), fromSockaddr(mem.buf.subarray(MEM_FROM, MEM_FROM + SOCKADDR_BYTES)));
+        this.dispatch(s, len, now);
         if (s.phase !== 'sending' || !s.hot || this.hotCount !== 1) return 'changed';
         // SO_RCVTIMEO counts in jiffies (a 1 ms timeout waits ~8 ms at HZ=250): an answer slower
         // than waitUs is a miss for the backoff, so a slow client does not keep this thread
@@ -735,14 +742,11 @@ export class TftpServer {
    */
   private drain(s: Session, now: number): boolean {
     const mem = this.mem!;
-    const w = mem.u32;
     if (s.phase !== 'sending') return true;
     // fromlen stays 16: every source of an AF_INET socket is a sockaddr_in.
     const len = this.fast!.recvFrom(s.fd, mem.addr, RECV_BYTES, mem.addr + MEM_FROM, mem.addr + MEM_FROMLEN);
     if (len < 0) return false;
-    // The buffer is reused: handlers read it now and keep nothing of it.
-    if (w[MEM_FROM >>> 2] === s.peer0 && w[(MEM_FROM >>> 2) + 1] === s.peer1) this.onPeerPacket(s, this.rbuf, len, now);
-    else this.onStranger(s, this.rbuf.subarray(0, len), fromSockaddr(mem.buf.subarray(MEM_FROM, MEM_FROM + SOCKADDR_BYTES)));
+    this.dispatch(s, len, now);
     return true;
   }
 
