@@ -176,15 +176,16 @@ async function serveFile(req: FastifyRequest, reply: FastifyReply, resolver: Fil
     if (missStatus !== undefined && !misses.miss(clientAddress(req), clean(path, 128), missStatus)) return;
     onClose(reply.raw, () => {
       const client = clientAddress(req);
+      const shown = clean(path, 512);
       // So is a hit beyond the client's burst for that same file (a boot loop, a download flood).
-      if (missStatus === undefined && !repeats.offer(`${client}\n${clean(path, 512)}`, undefined, String(reply.raw.statusCode))) return;
+      if (missStatus === undefined && !repeats.offer(`${client}\n${shown}`, undefined, String(reply.raw.statusCode))) return;
       events.emit({
         host: client,
         stage: 'http',
         kind: 'file',
         detail: {
           method: req.method,
-          path: clean(path, 512),
+          path: shown,
           size,
           status: reply.raw.statusCode,
           range,
