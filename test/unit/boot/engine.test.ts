@@ -144,14 +144,17 @@ describe('HTTP: per-host iPXE script', () => {
   });
 
   it('a script rendered once is reused until the inventory changes, and each fetch is still an event', async () => {
-    const h = await activeHost(w);
+    // A profile with a BIOS variant: the arch is part of what a reused script is reused for.
+    const h = await activeHost(w, { ...DEBIAN, arch: { bios: { ...DEBIAN, kernel: 'debian/linux-bios' } } });
     const first = await script(w, `mac=${MAC}&arch=x86_64&platform=efi`);
     const again = await script(w, `mac=${MAC}&arch=x86_64&platform=efi`);
     assert.equal(again.body, first.body);
     assert.match(first.body, /node01/);
+    assert.match(first.body, /^kernel \/debian\/linux /m);
     assert.equal(w.events.filter((e) => e.kind === 'script' && e.host === h.id).length, 2);
     // Another arch is another plan: rendered on its own.
-    assert.notEqual((await script(w, `mac=${MAC}&arch=i386&platform=pcbios`)).body, '');
+    assert.match((await script(w, `mac=${MAC}&arch=i386&platform=pcbios`)).body, /^kernel \/debian\/linux-bios /m);
+    assert.match((await script(w, `mac=${MAC}&arch=x86_64&platform=efi`)).body, /^kernel \/debian\/linux /m);
     // The operator renames the host and changes its profile: the next fetch shows both.
     const p2 = await w.store.profiles.create({ name: 'alpine', spec: { ...DEBIAN, kernel: 'alpine/vmlinuz', initrd: ['alpine/initramfs'] } });
     await w.store.hosts.update(h.id, { hostname: 'node02', profileId: p2.id });

@@ -50,7 +50,8 @@ before(async () => {
   bus.subscribe((e) => events.push(e));
   const directory = new HostDirectory({ store, logger: silentLogger() });
   await directory.refresh();
-  engine = new BootEngine({ directory, events: bus, logger: silentLogger(), bootRoot: root, diskCheckMs: 0 });
+  // Every fetch an event (no per-host summaries): the tests below fetch the same host's script many times.
+  engine = new BootEngine({ directory, events: bus, logger: silentLogger(), bootRoot: root, diskCheckMs: 0, repeats: { burst: 0 } });
 });
 
 after(async () => {
