@@ -82,6 +82,12 @@ export const TftpSchema = Type.Object(
       default: true,
       examples: [false],
     }),
+    native_loop: Type.Boolean({
+      description:
+        'In that blocking wait, run a lone lock-step transfer\'s ordinary rounds (ACK in, next DATA out) in the compiled loop that `npm ci` builds from native/tftp-fast.c when a C compiler is present; every other packet and decision stays in bootherd\'s JavaScript. Where the loop was not built bootherd logs it once at start and uses its JavaScript path; `false` uses that path always.',
+      default: true,
+      examples: [false],
+    }),
   },
   { additionalProperties: false, default: {}, description: 'TFTP server.' },
 );

@@ -38,6 +38,36 @@ import { toNetascii } from '../protocol/tftp/netascii.ts';
 import { blockCount, WindowSender } from '../protocol/tftp/window.ts';
 import { EINVAL, EIO, EPOLL_EVENT_BYTES, IOVEC_BYTES, fromSockaddr, GSO_MAX_BYTES, GSO_MAX_SEGMENTS, loadFastUdp, SOCKADDR_BYTES, sockaddrIn, sockaddrWords } from './udp-fast.ts';
 import type { FastUdp, RawBuffer } from './udp-fast.ts';
+import {
+  CTL_AVAIL_LAST,
+  CTL_BASE,
+  CTL_BASE_BLOCK,
+  CTL_BLKSIZE,
+  CTL_BYTES,
+  CTL_BYTES_IN,
+  CTL_BYTES_OUT,
+  CTL_CUR,
+  CTL_END,
+  CTL_FD,
+  CTL_FROM,
+  CTL_LAST_RTT_NS,
+  CTL_LEN,
+  CTL_PEER0,
+  CTL_PEER1,
+  CTL_RBUF,
+  CTL_RCAP,
+  CTL_ROUNDS,
+  CTL_SLICE_NS,
+  CTL_TOTAL,
+  CTL_WAIT_NS,
+  LS_MISS,
+  LS_PACKET,
+  LS_SLOW,
+  LS_YIELD,
+  loadNativeLoop,
+  nativeLoopError,
+} from './native.ts';
+import type { NativeLoop } from './native.ts';
 
 export interface TftpLimits {
   /** Concurrent transfers in this process. */
@@ -117,6 +147,14 @@ export interface TftpServerOptions {
      * once before the backoff; false: always epoll with waitUs.
      */
     blockingWait?: boolean;
+    /**
+     * In that blocking wait, run the lock-step rounds in the compiled loop (native/tftp-fast.c)
+     * when it was built (default true): no JavaScript per ordinary round. false: the two libc
+     * calls per round go through koffi.
+     */
+    nativeLoop?: boolean;
+    /** The compiled loop (default loadNativeLoop()); tests pass their own. */
+    native?: NativeLoop;
     /** The libc bindings (default loadFastUdp()); tests wrap them to inject failures. */
     udp?: FastUdp;
   } | false;
@@ -136,6 +174,8 @@ export interface TftpMetrics {
   packetsSent: number;
   /** Sends that carried several DATA datagrams at once (UDP GSO). */
   gsoSends: number;
+  /** Lock-step rounds run in the compiled loop (each: an ACK in, the next DATA out). */
+  nativeRounds: number;
   /** Transfers whose GSO send failed (no checksum offload, segment above the MTU): they went on one datagram per send. */
   gsoFallbacks: number;
   retransmits: number;
@@ -249,6 +289,9 @@ export class TftpServer {
   private readonly rbuf: Buffer;
   /** The send buffer: one DATA packet, or a window of them for one GSO send (the kernel copies during sendto, so one serves all sessions). */
   private readonly sbuf: RawBuffer | undefined;
+  /** The compiled lock-step loop and its control block (struct ls_ctl), when both are there. */
+  private readonly native: NativeLoop | undefined;
+  private readonly ctl: { raw: RawBuffer; view: DataView } | undefined;
   private readonly m: TftpMetrics = {
     requests: 0,
     started: 0,
@@ -259,6 +302,7 @@ export class TftpServer {
     bytesSent: 0,
     packetsSent: 0,
     gsoSends: 0,
+    nativeRounds: 0,
     gsoFallbacks: 0,
     retransmits: 0,
     duplicateAcks: 0,
@@ -295,6 +339,19 @@ export class TftpServer {
     if (this.mem !== undefined) this.mem.u32[MEM_FROMLEN >>> 2] = SOCKADDR_BYTES;
     if (this.sbuf !== undefined) presetSendArea(this.sbuf);
     this.rbuf = this.mem === undefined ? Buffer.allocUnsafe(RECV_BYTES) : this.mem.buf.subarray(0, RECV_BYTES);
+    this.native = this.fast === undefined || this.mem === undefined || fp.nativeLoop === false ? undefined : (fp.native ?? loadNativeLoop());
+    if (this.native !== undefined) {
+      const raw = this.fast!.alloc(CTL_BYTES);
+      const view = new DataView(raw.buf.buffer, raw.buf.byteOffset, CTL_BYTES);
+      view.setBigUint64(CTL_RBUF, BigInt(this.mem!.addr), true);
+      view.setUint32(CTL_RCAP, RECV_BYTES, true);
+      view.setBigUint64(CTL_FROM, BigInt(this.mem!.addr + MEM_FROM), true);
+      view.setBigInt64(CTL_SLICE_NS, BigInt(Math.round(this.sliceMs * 1e6)), true);
+      view.setBigInt64(CTL_WAIT_NS, BigInt(this.waitNs), true);
+      this.ctl = { raw, view };
+    } else if (this.fast !== undefined && fp.nativeLoop !== false && fp.native === undefined) {
+      this.log.info({ reason: nativeLoopError() }, 'BH_TFTP_NATIVE: the compiled TFTP loop is not built; lone lock-step transfers use the JavaScript path (a little slower). To build it: install a C compiler (Debian: gcc), then npm run build:native');
+    }
   }
 
   /** Listens on an address and port, or adopts an already-bound socket. May be called once per address. */
@@ -328,6 +385,11 @@ export class TftpServer {
     const l = this.listeners[0];
     if (l === undefined) throw new Error('BH_TFTP_NOT_STARTED: start() the server first');
     return l.socket.address().port;
+  }
+
+  /** Which path runs a lone lock-step transfer's rounds: the compiled loop, or JavaScript (koffi or dgram). */
+  get lockstepPath(): 'compiled' | 'koffi' | 'dgram' {
+    return this.native !== undefined ? 'compiled' : this.fast !== undefined ? 'koffi' : 'dgram';
   }
 
   get activeSessions(): number {
@@ -711,21 +773,84 @@ export class TftpServer {
     try {
       let sent = start;
       for (;;) {
-        const len = fast.recvWait(s.fd, mem.addr, RECV_BYTES, mem.addr + MEM_FROM, mem.addr + MEM_FROMLEN);
-        if (len < 0) return 'miss';
-        const now = this.now();
+        let len: number;
+        let now: number;
+        let late: boolean;
+        if (this.native !== undefined && this.lockstepReady(s)) {
+          // The ordinary rounds run in the compiled loop; the datagram it leaves is handled below.
+          const st = this.runNative(s);
+          if (st === LS_YIELD) return 'yield';
+          if (st === LS_MISS) return 'miss';
+          if (st !== LS_PACKET && st !== LS_SLOW) throw new Error(`the compiled TFTP loop refused its control block (${st})`);
+          len = this.ctl!.view.getInt32(CTL_LEN, true);
+          now = this.now();
+          late = st === LS_SLOW;
+        } else {
+          len = fast.recvWait(s.fd, mem.addr, RECV_BYTES, mem.addr + MEM_FROM, mem.addr + MEM_FROMLEN);
+          if (len < 0) return 'miss';
+          now = this.now();
+          // SO_RCVTIMEO counts in jiffies (a 1 ms timeout waits ~8 ms at HZ=250): an answer
+          // slower than waitUs is a miss for the backoff, so a slow client does not keep this
+          // thread waiting round after round. (The compiled loop makes the same check: LS_SLOW.)
+          late = now - sent > this.waitMs;
+        }
         this.dispatch(s, len, now);
         if (s.phase !== 'sending' || !s.hot || this.hotCount !== 1) return 'changed';
-        // SO_RCVTIMEO counts in jiffies (a 1 ms timeout waits ~8 ms at HZ=250): an answer slower
-        // than waitUs is a miss for the backoff, so a slow client does not keep this thread
-        // waiting round after round.
-        if (now - sent > this.waitMs) return 'miss';
+        if (late) return 'miss';
         if (now - start >= this.sliceMs) return 'yield';
         sent = now;
       }
     } finally {
       this.unblock(s);
     }
+  }
+
+  /** True when the compiled loop can take over: lock-step, one block in flight, its payload in memory. */
+  private lockstepReady(s: Session): boolean {
+    const sender = s.sender!;
+    if (s.windowsize !== 1 || s.phase !== 'sending' || sender.acked < 0 || sender.next !== sender.acked + 2) return false;
+    return s.data !== undefined || (s.chunk !== undefined && !s.reading);
+  }
+
+  /**
+   * Runs the compiled loop on the lone hot transfer (lock-step, in driveOne's blocking wait), then
+   * takes its completed rounds into the sender, the session and the counters. Returns its LS_* code.
+   */
+  private runNative(s: Session): number {
+    const { raw, view } = this.ctl!;
+    const sender = s.sender!;
+    const cur = sender.acked + 1;
+    view.setInt32(CTL_FD, s.fd, true);
+    view.setUint32(CTL_PEER0, s.peer0, true);
+    view.setUint32(CTL_PEER1, s.peer1, true);
+    view.setUint32(CTL_BLKSIZE, s.blksize, true);
+    view.setUint32(CTL_TOTAL, sender.totalBlocks, true);
+    view.setUint32(CTL_CUR, cur, true);
+    if (s.data !== undefined) {
+      view.setBigUint64(CTL_BASE, BigInt(s.dataAddr), true);
+      view.setBigUint64(CTL_END, BigInt(s.size), true);
+      view.setUint32(CTL_BASE_BLOCK, 1, true);
+      view.setUint32(CTL_AVAIL_LAST, sender.totalBlocks, true);
+    } else {
+      view.setBigUint64(CTL_BASE, BigInt(s.chunkAddr), true);
+      view.setBigUint64(CTL_END, BigInt(s.size - (s.chunkFirstBlock - 1) * s.blksize), true);
+      view.setUint32(CTL_BASE_BLOCK, s.chunkFirstBlock, true);
+      view.setUint32(CTL_AVAIL_LAST, Math.min(sender.totalBlocks, s.chunkFirstBlock + s.chunkBlocks - 1), true);
+    }
+    const st = this.native!.lockstep(raw.addr);
+    const rounds = view.getUint32(CTL_ROUNDS, true);
+    if (rounds > 0) {
+      const now = this.now();
+      const out = Number(view.getBigUint64(CTL_BYTES_OUT, true));
+      sender.lockstepRounds(rounds, now, Number(view.getBigInt64(CTL_LAST_RTT_NS, true)) / 1e6);
+      s.lastActivity = now;
+      s.bytesIn += Number(view.getBigUint64(CTL_BYTES_IN, true));
+      s.bytesOut += out;
+      this.m.bytesSent += out;
+      this.m.packetsSent += rounds;
+      this.m.nativeRounds += rounds;
+    }
+    return st;
   }
 
   /** Gives a socket put into blocking mode by driveOne back its O_NONBLOCK (before anything else may use or close it). */

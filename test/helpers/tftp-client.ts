@@ -18,6 +18,8 @@ export interface GetOptions {
   localAddress?: string;
   /** Network faults injected in the client, for tests on kernels without tc netem. */
   faults?: Faults;
+  /** Called once with the server's transfer address (its TID), when the first answer comes. */
+  onPeer?: (peer: { address: string; port: number }) => void;
 }
 
 export interface Faults {
@@ -106,7 +108,10 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
       if (!d.ok) return;
       const p = d.packet;
       if (p.op === 'error') return finish(new TftpClientError(p.code, p.message));
-      if (peer === undefined) peer = { address: rinfo.address, port: rinfo.port };
+      if (peer === undefined) {
+        peer = { address: rinfo.address, port: rinfo.port };
+        o.onPeer?.(peer);
+      }
       if (p.op === 'oack') {
         if (oack !== undefined) return;
         oack = p.options;

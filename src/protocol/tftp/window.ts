@@ -122,6 +122,39 @@ export class WindowSender {
     this.deadline = now + this.rtoMs;
   }
 
+  /**
+   * Takes in `rounds` lock-step rounds completed outside this object (the compiled loop,
+   * src/tftp/native.ts): in each, the ACK of the one block in flight came and the next block was
+   * sent. The state afterwards is that of `rounds` × (onAck of the block in flight, takeNext),
+   * each round's time sample being `rttMs` and the last at `now`.
+   * Only in lock-step (windowsize 1) with exactly one block in flight, and never past the last block.
+   */
+  lockstepRounds(rounds: number, now: number, rttMs: number): void {
+    if (!(rounds >= 0) || this.windowsize !== 1 || this.acked < 0 || this.next !== this.acked + 2 || this.acked + 1 + rounds > this.totalBlocks) {
+      throw new RangeError(`lockstepRounds(${rounds}) does not fit the state (acked ${this.acked}, next ${this.next}, window ${this.windowsize}, blocks ${this.totalBlocks})`);
+    }
+    if (rounds === 0) return;
+    // advance() takes a sample unless the block acknowledged was a retransmission: that can be
+    // only the first round's. The average of n equal samples s: srtt' = s + (srtt - s)(7/8)^n.
+    let samples = this.windowRetransmitted ? rounds - 1 : rounds;
+    const sample = Math.max(0, rttMs);
+    if (samples > 0) {
+      if (this.srtt === 0) {
+        this.srtt = sample;
+        samples--;
+      }
+      this.srtt = sample + (this.srtt - sample) * Math.pow(7 / 8, samples);
+      this.rtoMs = Math.min(this.cfg.maxRtoMs, Math.max(this.cfg.minRtoMs, 2 * this.srtt + 10));
+    }
+    this.acked += rounds;
+    this.next = this.acked + 2;
+    this.highestSent = Math.max(this.highestSent, this.acked + 1);
+    this.retries = 0;
+    this.windowStart = now;
+    this.windowRetransmitted = false;
+    this.deadline = now + this.rtoMs;
+  }
+
   /** Call when the clock passes `deadline`. */
   onTimeout(now: number): TimeoutOutcome {
     if (this.done || now < this.deadline) return 'not-yet';

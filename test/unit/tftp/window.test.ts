@@ -183,3 +183,80 @@ test('SAS: with every ACK duplicated and duplicates re-ACKed, DATA sent stays at
   assert.ok(r.done);
   assert.equal(r.dataSent, 391);
 });
+
+/** The observable state of a sender, for comparing two of them. */
+const state = (s: WindowSender): Record<string, number> => ({ acked: s.acked, next: s.next, highestSent: s.highestSent, retries: s.retries, retransmits: s.retransmits, deadline: s.deadline, rtoMs: s.rtoMs });
+
+test('lockstepRounds(k) leaves the state of k × (ACK of the block in flight, take the next), over rollover, OACK and a retransmitted start', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 70_000 }),
+      fc.boolean(),
+      fc.boolean(),
+      fc.integer({ min: 0, max: 40 }),
+      fc.integer({ min: 0, max: 30 }),
+      (total, oack, retransmitFirst, before, rtt) => {
+        const a = new WindowSender(cfg({ totalBlocks: total, oack }), 0);
+        const b = new WindowSender(cfg({ totalBlocks: total, oack }), 0);
+        // Both: the OACK acknowledged (when there is one) and `before` rounds the ordinary way.
+        for (const s of [a, b]) {
+          if (oack) {
+            s.takeNext();
+            s.onAck(0, 1);
+          }
+          s.takeNext();
+        }
+        let t = 1;
+        const pre = Math.min(before, total - 1);
+        for (let i = 0; i < pre; i++) {
+          t += rtt;
+          for (const s of [a, b]) {
+            s.onAck((s.acked + 1) & 0xffff, t);
+            s.takeNext();
+          }
+        }
+        if (retransmitFirst) {
+          t += 2000;
+          for (const s of [a, b]) {
+            assert.equal(s.onTimeout(t), 'retransmit');
+            s.takeNext();
+          }
+        }
+        const k = total - 1 - pre;
+        // a: k ordinary rounds, each `rtt` long; b: the same rounds reported at once.
+        for (let i = 0; i < k; i++) {
+          t += rtt;
+          assert.equal(a.onAck((a.acked + 1) & 0xffff, t), 'progress');
+          assert.equal(a.takeNext(), a.acked + 1);
+        }
+        b.lockstepRounds(k, t, rtt);
+        const sa = state(a);
+        const sb = state(b);
+        assert.ok(Math.abs(sa.rtoMs! - sb.rtoMs!) < 1e-6, `rto ${sa.rtoMs} vs ${sb.rtoMs}`);
+        assert.ok(Math.abs(sa.deadline! - sb.deadline!) < 1e-6);
+        assert.deepEqual({ ...sa, rtoMs: 0, deadline: 0 }, { ...sb, rtoMs: 0, deadline: 0 });
+        // The last block's ACK then ends both alike.
+        assert.equal(a.onAck(total & 0xffff, t + 1), 'done');
+        assert.equal(b.onAck(total & 0xffff, t + 1), 'done');
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test('lockstepRounds refuses what lock-step with one block in flight cannot be', () => {
+  const windowed = new WindowSender(cfg({ windowsize: 4 }), 0);
+  drain(windowed);
+  assert.throws(() => windowed.lockstepRounds(1, 1, 0), RangeError);
+  const waitingForAck0 = new WindowSender(cfg({ oack: true }), 0);
+  drain(waitingForAck0);
+  assert.throws(() => waitingForAck0.lockstepRounds(1, 1, 0), RangeError, 'the OACK is not acknowledged');
+  const nothingSent = new WindowSender(cfg({ totalBlocks: 3 }), 0);
+  assert.throws(() => nothingSent.lockstepRounds(1, 1, 0), RangeError, 'no block in flight');
+  const s = new WindowSender(cfg({ totalBlocks: 3 }), 0);
+  drain(s);
+  assert.throws(() => s.lockstepRounds(3, 1, 0), RangeError, 'past the last block');
+  s.lockstepRounds(2, 1, 0);
+  assert.equal(s.next, 4);
+  assert.equal(s.onAck(3, 2), 'done');
+});

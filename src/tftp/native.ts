@@ -1,0 +1,69 @@
+// The compiled lock-step loop (native/tftp-fast.c, built by `npm ci` with the machine's C compiler:
+// scripts/build-native.sh). Optional: without it the hot path makes its two libc calls per round
+// through koffi (udp-fast.ts). docs/decisions/0013-native-lockstep-loop.md.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** Where `npm ci` puts the compiled module. */
+export const NATIVE_MODULE_PATH = fileURLToPath(new URL('../../build/tftp-fast.node', import.meta.url));
+
+/** Byte offsets in the control block (struct ls_ctl in native/tftp-fast.c). */
+export const CTL_FD = 0;
+export const CTL_PEER0 = 4;
+export const CTL_PEER1 = 8;
+export const CTL_BLKSIZE = 12;
+export const CTL_BASE = 16;
+export const CTL_END = 24;
+export const CTL_BASE_BLOCK = 32;
+export const CTL_AVAIL_LAST = 36;
+export const CTL_TOTAL = 40;
+export const CTL_CUR = 44;
+export const CTL_RBUF = 48;
+export const CTL_RCAP = 56;
+export const CTL_FROM = 64;
+export const CTL_SLICE_NS = 72;
+export const CTL_WAIT_NS = 80;
+export const CTL_ROUNDS = 88;
+export const CTL_LEN = 92;
+export const CTL_ERR = 96;
+export const CTL_BYTES_OUT = 104;
+export const CTL_BYTES_IN = 112;
+export const CTL_LAST_RTT_NS = 120;
+export const CTL_BYTES = 128;
+/** The module's `abi` export this code was written for (raised with any change of the layout or codes). */
+const ABI = 1;
+
+/** How a lockstep() call ended. */
+export const LS_PACKET = 0; // a datagram it did not handle is in the receive buffer (length at CTL_LEN)
+export const LS_SLOW = 1; // the same, and it came later than the wait allows (a miss for the backoff)
+export const LS_MISS = 2; // the receive timed out or failed (errno at CTL_ERR)
+export const LS_YIELD = 3; // the time slice is used up
+export const LS_BAD = 4; // the control block is inconsistent: nothing was done
+
+export interface NativeLoop {
+  /** Runs lock-step rounds on the control block at `ctl` (8-aligned); one of LS_*. */
+  lockstep(ctl: number): number;
+}
+
+let loaded: NativeLoop | null | undefined;
+let loadError: string | undefined;
+
+/** The compiled loop, or undefined when it was not built (or does not load). */
+export function loadNativeLoop(): NativeLoop | undefined {
+  if (loaded !== undefined) return loaded ?? undefined;
+  try {
+    const mod = createRequire(import.meta.url)(NATIVE_MODULE_PATH) as { lockstep?: unknown; ctlBytes?: unknown; abi?: unknown };
+    if (typeof mod.lockstep !== 'function' || mod.ctlBytes !== CTL_BYTES || mod.abi !== ABI) throw new Error(`${NATIVE_MODULE_PATH} is not this version's module (rebuild: npm run build:native)`);
+    loaded = { lockstep: mod.lockstep as (ctl: number) => number };
+  } catch (err) {
+    loadError = (err as Error).message;
+    loaded = null;
+  }
+  return loaded ?? undefined;
+}
+
+/** Why loadNativeLoop() returned undefined (for the startup log line). */
+export function nativeLoopError(): string | undefined {
+  loadNativeLoop();
+  return loadError;
+}
