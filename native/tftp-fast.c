@@ -19,6 +19,7 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -137,6 +138,165 @@ static int run(struct ls_ctl *c) {
   }
 }
 
+// ---- many transfers: one epoll set, one slot per hot transfer ----
+//
+// The JavaScript side keeps a table of slots (struct ms_slot), one per transfer in the epoll set
+// (the epoll event's data is the slot's index). A slot is "armed" while its fields match the
+// transfer's state; JavaScript disarms a slot (after taking in its rounds) before it changes that
+// state itself, and arms it again afterwards. The loop answers only armed slots' ordinary ACKs.
+
+struct ms_slot {
+  int32_t fd;           //  0
+  uint32_t peer0;       //  4
+  uint32_t peer1;       //  8
+  uint32_t blksize;     // 12
+  uint64_t base;        // 16
+  uint64_t end;         // 24
+  uint32_t base_block;  // 32
+  uint32_t avail_last;  // 36
+  uint32_t total;       // 40
+  uint32_t cur;         // 44 in/out: the block in flight
+  uint32_t armed;       // 48 1: the loop may answer this transfer's ordinary ACKs
+  uint32_t rounds;      // 52 out, accumulated until JavaScript takes them (and zeroes them)
+  uint32_t bytes_in;    // 56 out, accumulated
+  uint32_t bytes_out;   // 60 out, accumulated
+  int64_t sent_ns;      // 64 in/out: CLOCK_MONOTONIC time the block in flight was sent
+  int64_t rtt_ns;       // 72 out: the last round's round-trip time
+};                      // 80
+
+_Static_assert(sizeof(struct ms_slot) == 80, "ms_slot layout");
+
+struct mp_ctl {
+  // in
+  int32_t epfd;         //  0
+  uint32_t nslots;      //  4
+  uint64_t slots;       //  8
+  uint64_t events;      // 16 room for max_events struct epoll_event
+  uint32_t max_events;  // 24
+  uint32_t rcap;        // 28
+  uint64_t rbuf;        // 32
+  uint64_t from;        // 40
+  int64_t wait_ns;      // 48 how long each epoll wait may take (0: do not wait)
+  int64_t slice_ns;     // 56
+  // out
+  int32_t slot;         // 64 the slot of the datagram left in rbuf (MP_PACKET), or of an empty read (MP_EMPTY)
+  int32_t len;          // 68
+  uint32_t rounds;      // 72 rounds in this call, all slots together
+  int32_t err;          // 76
+  uint64_t bytes_out;   // 80 octets sent in this call
+  uint32_t waits;       // 88 epoll waits that returned descriptors
+  uint32_t pad;         // 92
+};                      // 96
+
+_Static_assert(sizeof(struct mp_ctl) == 96, "mp_ctl layout");
+
+enum { MP_PACKET = 0, MP_EMPTY = 1, MP_IDLE = 2, MP_YIELD = 3, MP_ERROR = 4, MP_BAD = 5 };
+
+static int wait_events(int epfd, struct epoll_event *ev, int max, int64_t wait_ns) {
+  if (wait_ns <= 0) return epoll_wait(epfd, ev, max, 0);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+  static int no_pwait2;
+  if (!no_pwait2) {
+    struct timespec ts = {(time_t)(wait_ns / 1000000000), (long)(wait_ns % 1000000000)};
+    int n = epoll_pwait2(epfd, ev, max, &ts, NULL);
+    if (n >= 0 || errno != ENOSYS) return n;
+    no_pwait2 = 1;
+  }
+#endif
+  return epoll_wait(epfd, ev, max, (int)((wait_ns + 999999) / 1000000));
+}
+
+static int run_many(struct mp_ctl *c) {
+  c->slot = -1;
+  c->len = -1;
+  c->rounds = 0;
+  c->err = 0;
+  c->bytes_out = 0;
+  c->waits = 0;
+  if (c->max_events == 0 || c->rcap < 4 || c->slots == 0 || c->events == 0) return MP_BAD;
+  struct ms_slot *const slots = (struct ms_slot *)(uintptr_t)c->slots;
+  struct epoll_event *const ev = (struct epoll_event *)(uintptr_t)c->events;
+  uint8_t *const rbuf = (uint8_t *)(uintptr_t)c->rbuf;
+  struct sockaddr *const from = (struct sockaddr *)(uintptr_t)c->from;
+  const uint32_t *const fw = (const uint32_t *)(uintptr_t)c->from;
+
+  struct sockaddr_in to;
+  memset(&to, 0, sizeof to);
+  uint8_t hdr[4] = {0, OP_DATA, 0, 0};
+  struct iovec iov[2] = {{hdr, 4}, {NULL, 0}};
+  struct msghdr mh;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_name = &to;
+  mh.msg_namelen = sizeof to;
+  mh.msg_iov = iov;
+  mh.msg_iovlen = 2;
+
+  const int64_t start = now_ns();
+  for (;;) {
+    int n = wait_events(c->epfd, ev, (int)c->max_events, c->wait_ns);
+    if (n < 0) {
+      c->err = errno;
+      return MP_ERROR;
+    }
+    if (n == 0) return MP_IDLE;
+    c->waits++;
+    int64_t t = now_ns();
+    for (int i = 0; i < n; i++) {
+      const uint64_t idx = ev[i].data.u64;
+      if (idx >= c->nslots) continue;
+      struct ms_slot *const s = &slots[idx];
+      socklen_t fromlen = sizeof(struct sockaddr_in);
+      ssize_t got = recvfrom(s->fd, rbuf, c->rcap, MSG_DONTWAIT, from, &fromlen);
+      if (got < 0) {
+        c->err = errno;
+        c->slot = (int32_t)idx;
+        return MP_EMPTY;
+      }
+      const uint32_t cur = s->cur;
+      if (!(s->armed && fw[0] == s->peer0 && fw[1] == s->peer1 && got >= 4 && rbuf[0] == 0 && rbuf[1] == OP_ACK &&
+            (uint32_t)((rbuf[2] << 8) | rbuf[3]) == (cur & 0xffff) && cur < s->total && cur < s->avail_last &&
+            cur >= s->base_block && s->blksize != 0)) {
+        c->slot = (int32_t)idx;
+        c->len = (int32_t)got;
+        return MP_PACKET;
+      }
+      const uint32_t b = cur + 1;
+      const uint64_t off = (uint64_t)(b - s->base_block) * s->blksize;
+      const uint64_t len = s->end - off < s->blksize ? s->end - off : s->blksize;
+      memcpy(&to, &s->peer0, 8);
+      hdr[2] = (uint8_t)(b >> 8);
+      hdr[3] = (uint8_t)b;
+      iov[1].iov_base = (void *)(uintptr_t)(s->base + off);
+      iov[1].iov_len = len;
+      if (sendmsg(s->fd, &mh, MSG_DONTWAIT) < 0) c->err = errno;
+      s->cur = b;
+      s->rounds++;
+      s->bytes_in += (uint32_t)got;
+      s->bytes_out += (uint32_t)(4 + len);
+      s->rtt_ns = t - s->sent_ns;
+      s->sent_ns = t;
+      c->rounds++;
+      c->bytes_out += 4 + len;
+    }
+    t = now_ns();
+    if (t - start >= c->slice_ns) return MP_YIELD;
+  }
+}
+
+static napi_value many(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_value result;
+  int64_t addr = 0;
+  int status = MP_BAD;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 1 &&
+      napi_get_value_int64(env, argv[0], &addr) == napi_ok && addr != 0 && (addr & 7) == 0) {
+    status = run_many((struct mp_ctl *)(uintptr_t)addr);
+  }
+  napi_create_int32(env, status, &result);
+  return result;
+}
+
 static napi_value lockstep(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -156,11 +316,13 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value size;
   if (napi_create_function(env, "lockstep", NAPI_AUTO_LENGTH, lockstep, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "lockstep", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "many", NAPI_AUTO_LENGTH, many, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "many", fn) != napi_ok) return NULL;
   napi_value abi;
   napi_create_uint32(env, (uint32_t)sizeof(struct ls_ctl), &size);
   napi_set_named_property(env, exports, "ctlBytes", size);
   // Raised whenever struct ls_ctl or the LS_* codes change (src/tftp/native.ts checks it).
-  napi_create_uint32(env, 1, &abi);
+  napi_create_uint32(env, 2, &abi);
   napi_set_named_property(env, exports, "abi", abi);
   return exports;
 }

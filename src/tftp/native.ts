@@ -31,7 +31,52 @@ export const CTL_BYTES_IN = 112;
 export const CTL_LAST_RTT_NS = 120;
 export const CTL_BYTES = 128;
 /** The module's `abi` export this code was written for (raised with any change of the layout or codes). */
-const ABI = 1;
+const ABI = 2;
+
+/** Byte offsets in a slot of the many-transfer loop (struct ms_slot). */
+export const SLOT_FD = 0;
+export const SLOT_PEER0 = 4;
+export const SLOT_PEER1 = 8;
+export const SLOT_BLKSIZE = 12;
+export const SLOT_BASE = 16;
+export const SLOT_END = 24;
+export const SLOT_BASE_BLOCK = 32;
+export const SLOT_AVAIL_LAST = 36;
+export const SLOT_TOTAL = 40;
+export const SLOT_CUR = 44;
+export const SLOT_ARMED = 48;
+export const SLOT_ROUNDS = 52;
+export const SLOT_BYTES_IN = 56;
+export const SLOT_BYTES_OUT = 60;
+export const SLOT_SENT_NS = 64;
+export const SLOT_RTT_NS = 72;
+export const SLOT_BYTES = 80;
+
+/** Byte offsets in the many-transfer loop's control block (struct mp_ctl). */
+export const MP_EPFD = 0;
+export const MP_NSLOTS = 4;
+export const MP_SLOTS = 8;
+export const MP_EVENTS = 16;
+export const MP_MAX_EVENTS = 24;
+export const MP_RCAP = 28;
+export const MP_RBUF = 32;
+export const MP_FROM = 40;
+export const MP_WAIT_NS = 48;
+export const MP_SLICE_NS = 56;
+export const MP_SLOT = 64;
+export const MP_LEN = 68;
+export const MP_ROUNDS = 72;
+export const MP_ERR = 76;
+export const MP_BYTES_OUT = 80;
+export const MP_WAITS = 88;
+export const MP_CTL_BYTES = 96;
+
+/** How a many() call ended. */
+export const MP_PACKET = 0; // a datagram it did not handle, of the slot at MP_SLOT, is in the receive buffer
+export const MP_EMPTY = 1; // the slot at MP_SLOT was readable but had nothing to read
+export const MP_IDLE = 2; // an epoll wait returned nothing
+export const MP_YIELD = 3; // the time slice is used up
+export const MP_ERROR = 4; // epoll_wait failed (errno at MP_ERR)
 
 /** How a lockstep() call ended. */
 export const LS_PACKET = 0; // a datagram it did not handle is in the receive buffer (length at CTL_LEN)
@@ -43,6 +88,8 @@ export const LS_BAD = 4; // the control block is inconsistent: nothing was done
 export interface NativeLoop {
   /** Runs lock-step rounds on the control block at `ctl` (8-aligned); one of LS_*. */
   lockstep(ctl: number): number;
+  /** Runs the many-transfer loop on the control block at `ctl` (8-aligned); one of MP_*. */
+  many(ctl: number): number;
 }
 
 let loaded: NativeLoop | null | undefined;
@@ -52,9 +99,9 @@ let loadError: string | undefined;
 export function loadNativeLoop(): NativeLoop | undefined {
   if (loaded !== undefined) return loaded ?? undefined;
   try {
-    const mod = createRequire(import.meta.url)(NATIVE_MODULE_PATH) as { lockstep?: unknown; ctlBytes?: unknown; abi?: unknown };
-    if (typeof mod.lockstep !== 'function' || mod.ctlBytes !== CTL_BYTES || mod.abi !== ABI) throw new Error(`${NATIVE_MODULE_PATH} is not this version's module (rebuild: npm run build:native)`);
-    loaded = { lockstep: mod.lockstep as (ctl: number) => number };
+    const mod = createRequire(import.meta.url)(NATIVE_MODULE_PATH) as { lockstep?: unknown; many?: unknown; ctlBytes?: unknown; abi?: unknown };
+    if (typeof mod.lockstep !== 'function' || typeof mod.many !== 'function' || mod.ctlBytes !== CTL_BYTES || mod.abi !== ABI) throw new Error(`${NATIVE_MODULE_PATH} is not this version's module (rebuild: npm run build:native)`);
+    loaded = { lockstep: mod.lockstep as (ctl: number) => number, many: mod.many as (ctl: number) => number };
   } catch (err) {
     loadError = (err as Error).message;
     loaded = null;

@@ -36,7 +36,7 @@ import type { RequestPacket } from '../protocol/tftp/packets.ts';
 import { blksizeForMtu, negotiate } from '../protocol/tftp/options.ts';
 import { toNetascii } from '../protocol/tftp/netascii.ts';
 import { blockCount, WindowSender } from '../protocol/tftp/window.ts';
-import { EINVAL, EIO, EPOLL_EVENT_BYTES, IOVEC_BYTES, fromSockaddr, GSO_MAX_BYTES, GSO_MAX_SEGMENTS, loadFastUdp, SOCKADDR_BYTES, sockaddrIn, sockaddrWords } from './udp-fast.ts';
+import { EINTR, EINVAL, EIO, EPOLL_EVENT_BYTES, IOVEC_BYTES, fromSockaddr, GSO_MAX_BYTES, GSO_MAX_SEGMENTS, loadFastUdp, SOCKADDR_BYTES, sockaddrIn, sockaddrWords } from './udp-fast.ts';
 import type { FastUdp, RawBuffer } from './udp-fast.ts';
 import {
   CTL_AVAIL_LAST,
@@ -64,6 +64,45 @@ import {
   LS_PACKET,
   LS_SLOW,
   LS_YIELD,
+  MP_BYTES_OUT,
+  MP_CTL_BYTES,
+  MP_EMPTY,
+  MP_EPFD,
+  MP_ERR,
+  MP_ERROR,
+  MP_EVENTS,
+  MP_FROM,
+  MP_IDLE,
+  MP_LEN,
+  MP_MAX_EVENTS,
+  MP_NSLOTS,
+  MP_PACKET,
+  MP_RBUF,
+  MP_RCAP,
+  MP_ROUNDS,
+  MP_SLICE_NS,
+  MP_SLOT,
+  MP_SLOTS,
+  MP_WAITS,
+  MP_WAIT_NS,
+  MP_YIELD,
+  SLOT_ARMED,
+  SLOT_AVAIL_LAST,
+  SLOT_BASE,
+  SLOT_BASE_BLOCK,
+  SLOT_BLKSIZE,
+  SLOT_BYTES,
+  SLOT_BYTES_IN,
+  SLOT_BYTES_OUT,
+  SLOT_CUR,
+  SLOT_END,
+  SLOT_FD,
+  SLOT_PEER0,
+  SLOT_PEER1,
+  SLOT_ROUNDS,
+  SLOT_RTT_NS,
+  SLOT_SENT_NS,
+  SLOT_TOTAL,
   loadNativeLoop,
   nativeLoopError,
 } from './native.ts';
@@ -237,6 +276,10 @@ class Session {
   /** Addresses of `data` and `chunk` for the gathered sends. */
   dataAddr = 0;
   chunkAddr = 0;
+  /** Its slot while hot (the epoll event's data; with the compiled loop also its struct ms_slot), else -1. */
+  slot = -1;
+  /** Queued for arming its slot before the compiled loop runs again. */
+  armQueued = false;
   constructor(key: string, rinfo: RemoteInfo, filename: string, listener: Listener, now: number, bytesIn: number) {
     this.key = key;
     this.address = rinfo.address;
@@ -275,7 +318,13 @@ export class TftpServer {
   /** Sessions read through the hot path: an epoll set of their descriptors, and descriptor → session. */
   private epfd = -1;
   private hotCount = 0;
-  private readonly byFd: (Session | undefined)[] = [];
+  private readonly bySlot: (Session | undefined)[] = [];
+  private readonly freeSlots: number[] = [];
+  /** The compiled many-transfer loop's slots (struct ms_slot each) and control block (struct mp_ctl). */
+  private readonly slots: { raw: RawBuffer; view: DataView; i32: Int32Array } | undefined;
+  private readonly mp: { raw: RawBuffer; view: DataView } | undefined;
+  /** Sessions whose slot is to be armed (again) before the compiled loop runs. */
+  private readonly toArm: Session[] = [];
   private readonly hotSet = new Set<Session>();
   /** The session whose socket is in blocking mode right now (only inside driveOne). */
   private blockingSession: Session | undefined;
@@ -349,6 +398,19 @@ export class TftpServer {
       view.setBigInt64(CTL_SLICE_NS, BigInt(Math.round(this.sliceMs * 1e6)), true);
       view.setBigInt64(CTL_WAIT_NS, BigInt(this.waitNs), true);
       this.ctl = { raw, view };
+      const slotRaw = this.fast!.alloc(this.limits.maxSessions * SLOT_BYTES);
+      this.slots = { raw: slotRaw, view: new DataView(slotRaw.buf.buffer, slotRaw.buf.byteOffset, slotRaw.buf.length), i32: new Int32Array(slotRaw.buf.buffer, slotRaw.buf.byteOffset, slotRaw.buf.length >>> 2) };
+      const mpRaw = this.fast!.alloc(MP_CTL_BYTES);
+      const mpView = new DataView(mpRaw.buf.buffer, mpRaw.buf.byteOffset, MP_CTL_BYTES);
+      mpView.setUint32(MP_NSLOTS, this.limits.maxSessions, true);
+      mpView.setBigUint64(MP_SLOTS, BigInt(slotRaw.addr), true);
+      mpView.setBigUint64(MP_EVENTS, BigInt(this.mem!.addr + MEM_EVENTS), true);
+      mpView.setUint32(MP_MAX_EVENTS, MAX_EVENTS, true);
+      mpView.setUint32(MP_RCAP, RECV_BYTES, true);
+      mpView.setBigUint64(MP_RBUF, BigInt(this.mem!.addr), true);
+      mpView.setBigUint64(MP_FROM, BigInt(this.mem!.addr + MEM_FROM), true);
+      mpView.setBigInt64(MP_SLICE_NS, BigInt(Math.round(this.sliceMs * 1e6)), true);
+      this.mp = { raw: mpRaw, view: mpView };
     } else if (this.fast !== undefined && fp.nativeLoop !== false && fp.native === undefined) {
       this.log.info({ reason: nativeLoopError() }, 'BH_TFTP_NATIVE: the compiled TFTP loop is not built; lone lock-step transfers use the JavaScript path (a little slower). To build it: install a C compiler (Debian: gcc), then npm run build:native');
     }
@@ -627,6 +689,7 @@ export class TftpServer {
   /** A datagram from the transfer's client (`msg` may be a view of a reused buffer: not kept). */
   private onPeerPacket(s: Session, msg: Buffer, len: number, now: number): void {
     if (s.phase !== 'sending') return;
+    this.own(s);
     const sender = s.sender!;
     s.bytesIn += len;
     // Hot path: an ACK, read in place.
@@ -659,20 +722,122 @@ export class TftpServer {
   private hotAdd(s: Session): void {
     const fast = this.fast!;
     if (this.epfd < 0) this.epfd = fast.epollCreate();
-    if (this.epfd < 0 || !fast.epollCtl(this.epfd, true, s.fd)) return; // dgram alone serves it
+    if (this.epfd < 0) return;
+    const slot = this.freeSlots.pop() ?? this.bySlot.length;
+    if (this.slots !== undefined && slot >= this.limits.maxSessions) return; // cannot happen: one slot per session at most
+    if (!fast.epollCtl(this.epfd, true, s.fd, slot)) {
+      this.freeSlots.push(slot);
+      return; // dgram alone serves it
+    }
     s.hot = true;
-    this.byFd[s.fd] = s;
+    s.slot = slot;
+    this.bySlot[slot] = s;
     this.hotSet.add(s);
     this.hotCount++;
+    if (this.slots !== undefined) {
+      const v = this.slots.view;
+      const o = slot * SLOT_BYTES;
+      v.setUint32(o + SLOT_ARMED, 0, true);
+      v.setInt32(o + SLOT_FD, s.fd, true);
+      v.setUint32(o + SLOT_PEER0, s.peer0, true);
+      v.setUint32(o + SLOT_PEER1, s.peer1, true);
+      v.setUint32(o + SLOT_BLKSIZE, s.blksize, true);
+      v.setUint32(o + SLOT_ROUNDS, 0, true);
+      v.setUint32(o + SLOT_BYTES_IN, 0, true);
+      v.setUint32(o + SLOT_BYTES_OUT, 0, true);
+      this.queueArm(s);
+    }
   }
 
   private hotRemove(s: Session): void {
     if (!s.hot) return;
+    this.own(s);
     s.hot = false;
     this.fast!.epollCtl(this.epfd, false, s.fd);
-    this.byFd[s.fd] = undefined;
+    this.bySlot[s.slot] = undefined;
+    this.freeSlots.push(s.slot);
+    s.slot = -1;
     this.hotSet.delete(s);
     this.hotCount--;
+  }
+
+  // ---- the compiled many-transfer loop's slots ----
+
+  /**
+   * Takes in the rounds the compiled loop ran for this session since the last time (sender,
+   * counters, activity). The slot stays armed: its fields still match the session.
+   */
+  private sync(s: Session): void {
+    const slots = this.slots;
+    if (slots === undefined || s.slot < 0) return;
+    const v = slots.view;
+    const o = s.slot * SLOT_BYTES;
+    const rounds = v.getUint32(o + SLOT_ROUNDS, true);
+    if (rounds === 0) return;
+    const now = this.now();
+    const i = (o + SLOT_RTT_NS) >>> 2;
+    const rttNs = (slots.i32[i]! >>> 0) + slots.i32[i + 1]! * 4294967296;
+    s.sender!.lockstepRounds(rounds, now, rttNs / 1e6);
+    s.lastActivity = now;
+    s.bytesIn += v.getUint32(o + SLOT_BYTES_IN, true);
+    s.bytesOut += v.getUint32(o + SLOT_BYTES_OUT, true);
+    v.setUint32(o + SLOT_ROUNDS, 0, true);
+    v.setUint32(o + SLOT_BYTES_IN, 0, true);
+    v.setUint32(o + SLOT_BYTES_OUT, 0, true);
+  }
+
+  /**
+   * Before JavaScript changes a hot session's state itself: takes in the loop's rounds and
+   * disarms the slot, so the loop leaves every packet of it to JavaScript until it is armed again.
+   */
+  private own(s: Session): void {
+    const slots = this.slots;
+    if (slots === undefined || s.slot < 0) return;
+    const o = s.slot * SLOT_BYTES + SLOT_ARMED;
+    if (slots.view.getUint32(o, true) === 0) return;
+    this.sync(s);
+    slots.view.setUint32(o, 0, true);
+    this.queueArm(s);
+  }
+
+  private queueArm(s: Session): void {
+    if (this.slots === undefined || s.armQueued || s.slot < 0) return;
+    s.armQueued = true;
+    this.toArm.push(s);
+  }
+
+  /** Arms the queued sessions' slots that the loop can serve (lock-step, one block in flight, its payload in memory). */
+  private armQueued(): void {
+    const v = this.slots!.view;
+    const sentNs = process.hrtime.bigint(); // CLOCK_MONOTONIC, the loop's clock
+    for (const s of this.toArm) {
+      s.armQueued = false;
+      if (s.slot < 0 || !s.hot || !this.lockstepReady(s)) continue;
+      const sender = s.sender!;
+      const o = s.slot * SLOT_BYTES;
+      v.setUint32(o + SLOT_TOTAL, sender.totalBlocks, true);
+      v.setUint32(o + SLOT_CUR, sender.acked + 1, true);
+      this.writePayload(v, o + SLOT_BASE, o + SLOT_END, o + SLOT_BASE_BLOCK, o + SLOT_AVAIL_LAST, s);
+      v.setBigInt64(o + SLOT_SENT_NS, sentNs, true);
+      v.setUint32(o + SLOT_ARMED, 1, true);
+    }
+    this.toArm.length = 0;
+  }
+
+  /** Where the session's payload is in memory: base address, octets to the end of the file, first and last block held. */
+  private writePayload(v: DataView, base: number, end: number, baseBlock: number, availLast: number, s: Session): void {
+    const total = s.sender!.totalBlocks;
+    if (s.data !== undefined) {
+      v.setBigUint64(base, BigInt(s.dataAddr), true);
+      v.setBigUint64(end, BigInt(s.size), true);
+      v.setUint32(baseBlock, 1, true);
+      v.setUint32(availLast, total, true);
+    } else {
+      v.setBigUint64(base, BigInt(s.chunkAddr), true);
+      v.setBigUint64(end, BigInt(s.size - (s.chunkFirstBlock - 1) * s.blksize), true);
+      v.setUint32(baseBlock, s.chunkFirstBlock, true);
+      v.setUint32(availLast, Math.min(total, s.chunkFirstBlock + s.chunkBlocks - 1), true);
+    }
   }
 
   /**
@@ -704,6 +869,10 @@ export class TftpServer {
           this.yieldDrive();
           return;
         }
+        if (this.mp !== undefined) {
+          if (this.driveMany(wait, round === 1, start)) continue;
+          return;
+        }
         const ready = fast.epollWait(this.epfd, mem.addr + MEM_EVENTS, MAX_EVENTS, wait);
         if (ready <= 0) {
           if (wait > 0) {
@@ -717,7 +886,7 @@ export class TftpServer {
         const now = this.now();
         for (let i = 0; i < ready; i++) {
           // epoll_event i: events at word 3i, data (the descriptor) at word 3i + 1.
-          const s = this.byFd[ev[(MEM_EVENTS >>> 2) + 3 * i + 1]!];
+          const s = this.bySlot[ev[(MEM_EVENTS >>> 2) + 3 * i + 1]!];
           if (s === undefined) continue;
           // Readable but nothing to read (an error condition): leave this one to dgram.
           if (!this.drain(s, now)) this.hotRemove(s);
@@ -732,6 +901,50 @@ export class TftpServer {
     } finally {
       this.driving = false;
     }
+  }
+
+  /**
+   * One run of the compiled many-transfer loop (it answers armed slots' ordinary ACKs itself), then
+   * the one thing it left: a datagram for JavaScript, a socket to take out of the set, a wait
+   * that timed out, or the slice used up. True: go on; false: drive() returns.
+   */
+  private driveMany(wait: number, first: boolean, start: number): boolean {
+    const { raw, view } = this.mp!;
+    if (this.toArm.length > 0) this.armQueued();
+    view.setInt32(MP_EPFD, this.epfd, true);
+    view.setUint32(MP_WAIT_NS, wait % 4294967296, true);
+    view.setUint32(MP_WAIT_NS + 4, Math.floor(wait / 4294967296), true);
+    const st = this.native!.many(raw.addr);
+    const rounds = view.getUint32(MP_ROUNDS, true);
+    if (rounds > 0) {
+      const out = Number(view.getBigUint64(MP_BYTES_OUT, true));
+      this.m.bytesSent += out;
+      this.m.packetsSent += rounds;
+      this.m.nativeRounds += rounds;
+    }
+    const waits = view.getUint32(MP_WAITS, true);
+    if (wait > 0 && waits > 0) this.waitMisses = 0;
+    if (st === MP_PACKET || st === MP_EMPTY) {
+      const s = this.bySlot[view.getInt32(MP_SLOT, true)];
+      if (s !== undefined) {
+        if (st === MP_PACKET) this.dispatch(s, view.getInt32(MP_LEN, true), this.now());
+        else this.hotRemove(s); // readable but nothing to read (an error condition): leave it to dgram
+      }
+      if (this.now() - start < this.sliceMs) return true;
+      this.yieldDrive();
+      return false;
+    }
+    if (st === MP_IDLE) {
+      if (wait > 0) this.missed();
+      else if (first && waits === 0) this.skipWaits--;
+      return false;
+    }
+    if (st === MP_YIELD) {
+      this.yieldDrive();
+      return false;
+    }
+    if (st === MP_ERROR && view.getInt32(MP_ERR, true) === EINTR) return false;
+    throw new Error(`the compiled TFTP loop failed (${st}, errno ${view.getInt32(MP_ERR, true)})`);
   }
 
   /** A wait that ended without an ACK. A busy machine delays a client now and then: back off only after misses in a row. */
@@ -818,6 +1031,7 @@ export class TftpServer {
    */
   private runNative(s: Session): number {
     const { raw, view } = this.ctl!;
+    this.own(s);
     const sender = s.sender!;
     const cur = sender.acked + 1;
     view.setInt32(CTL_FD, s.fd, true);
@@ -826,17 +1040,7 @@ export class TftpServer {
     view.setUint32(CTL_BLKSIZE, s.blksize, true);
     view.setUint32(CTL_TOTAL, sender.totalBlocks, true);
     view.setUint32(CTL_CUR, cur, true);
-    if (s.data !== undefined) {
-      view.setBigUint64(CTL_BASE, BigInt(s.dataAddr), true);
-      view.setBigUint64(CTL_END, BigInt(s.size), true);
-      view.setUint32(CTL_BASE_BLOCK, 1, true);
-      view.setUint32(CTL_AVAIL_LAST, sender.totalBlocks, true);
-    } else {
-      view.setBigUint64(CTL_BASE, BigInt(s.chunkAddr), true);
-      view.setBigUint64(CTL_END, BigInt(s.size - (s.chunkFirstBlock - 1) * s.blksize), true);
-      view.setUint32(CTL_BASE_BLOCK, s.chunkFirstBlock, true);
-      view.setUint32(CTL_AVAIL_LAST, Math.min(sender.totalBlocks, s.chunkFirstBlock + s.chunkBlocks - 1), true);
-    }
+    this.writePayload(view, CTL_BASE, CTL_END, CTL_BASE_BLOCK, CTL_AVAIL_LAST, s);
     const st = this.native!.lockstep(raw.addr);
     const rounds = view.getUint32(CTL_ROUNDS, true);
     if (rounds > 0) {
@@ -960,6 +1164,7 @@ export class TftpServer {
       segs++;
     }
     if (segs > 0) this.flush(s, bytes, segs);
+    if (s.slot >= 0) this.queueArm(s);
   }
 
   private sendOack(s: Session): void {
@@ -1074,6 +1279,7 @@ export class TftpServer {
   private tick(): void {
     const now = this.now();
     for (const s of this.sessions.values()) {
+      this.sync(s);
       if (now - s.lastActivity > this.limits.idleTimeoutMs) {
         this.fail(s, 'idle');
         continue;

@@ -44,6 +44,7 @@ export const GSO_MAX_BYTES = 65507;
 export const EAGAIN = 11;
 export const EIO = 5;
 export const EINVAL = 22;
+export const EINTR = 4;
 
 /** Memory outside the V8 heap (it never moves) and its address, for the raw calls. */
 export interface RawBuffer {
@@ -80,8 +81,8 @@ export interface FastUdp {
   errno(): number;
   /** A new epoll descriptor, or -1. */
   epollCreate(): number;
-  /** Adds (add true) or removes `fd` from the epoll set, watching readability; the event's data is `fd`. */
-  epollCtl(epfd: number, add: boolean, fd: number): boolean;
+  /** Adds (add true) or removes `fd` from the epoll set, watching readability; the event's data is `data` (default: fd). */
+  epollCtl(epfd: number, add: boolean, fd: number, data?: number): boolean;
   /** Waits at most `timeoutNs` for ready descriptors; writes up to `max` epoll_events at `events`. Ready count, 0 on timeout, -1 on error. */
   epollWait(epfd: number, events: number, max: number, timeoutNs: number): number;
   close(fd: number): void;
@@ -178,9 +179,9 @@ export function loadFastUdp(): FastUdp | undefined {
       epollCreate(): number {
         return epollCreate1(EPOLL_CLOEXEC) as number;
       },
-      epollCtl(epfd: number, add: boolean, fd: number): boolean {
+      epollCtl(epfd: number, add: boolean, fd: number, data = fd): boolean {
         scratch.u32[1] = EPOLLIN;
-        scratch.u32[2] = fd;
+        scratch.u32[2] = data;
         scratch.u32[3] = 0;
         return (epollCtl(epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, scratch.addr + 4) as number) === 0;
       },
