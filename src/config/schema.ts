@@ -84,7 +84,7 @@ export const TftpSchema = Type.Object(
     }),
     native_loop: Type.Boolean({
       description:
-        'In that blocking wait, run a lone lock-step transfer\'s ordinary rounds (ACK in, next DATA out) in the compiled loop that `npm ci` builds from native/tftp-fast.c when a C compiler is present; every other packet and decision stays in bootherd\'s JavaScript. Where the loop was not built bootherd logs it once at start and uses its JavaScript path; `false` uses that path always.',
+        'Run the ordinary rounds of lock-step transfers (an ACK in, the next DATA out), of a lone transfer and of many at once, in the compiled loop that `npm ci` builds from native/tftp-fast.c when a C compiler is present; every other packet and every decision stays in bootherd\'s JavaScript. Where the loop was not built, bootherd logs BH_TFTP_NATIVE once at start and uses its JavaScript path; `false` uses that path always.',
       default: true,
       examples: [false],
     }),

@@ -187,9 +187,10 @@ export interface TftpServerOptions {
      */
     blockingWait?: boolean;
     /**
-     * In that blocking wait, run the lock-step rounds in the compiled loop (native/tftp-fast.c)
-     * when it was built (default true): no JavaScript per ordinary round. false: the two libc
-     * calls per round go through koffi.
+     * Run lock-step transfers' ordinary rounds (an ACK in, the next DATA out) in the compiled
+     * loop (native/tftp-fast.c) when it was built (default true): in the blocking wait for a lone
+     * transfer, and in the epoll wait for several. false: every round goes through JavaScript
+     * and koffi.
      */
     nativeLoop?: boolean;
     /** The compiled loop (default loadNativeLoop()); tests pass their own. */
