@@ -1,17 +1,19 @@
-// bootherd's TFTP lock-step loop in C (an N-API module; docs/decisions/0013-native-lockstep-loop.md).
+// bootherd's TFTP lock-step loops in C (an N-API module; docs/decisions/0013-native-lockstep-loop.md).
 //
-// One call runs lock-step rounds of one transfer: wait for a datagram on the transfer's socket,
-// and when it is exactly the ACK of the block in flight, from the client, send the next block
-// and wait again. Anything else (another sender, another opcode, another block number, the last
-// block's ACK, a block not in memory, a slow ACK, a timeout, the time slice used up) returns to
-// JavaScript, which owns the protocol (src/protocol/tftp/window.ts) and handles it as before.
-// The datagram that ended the loop is left unconsumed in the receive buffer for it.
+// Each call runs lock-step rounds: wait for a datagram, and when it is exactly the ACK of a
+// transfer's block in flight, from its client, send that transfer's next block and wait again.
+// Anything else (another sender, another opcode, another block number, the last block's ACK, a
+// block not in memory, a slow ACK, a timeout, an empty read, the time slice used up) returns to
+// JavaScript, which owns the protocol (src/protocol/tftp/window.ts) and handles it as before. The
+// datagram that ended the loop is left unconsumed in the receive buffer for it.
+//   lockstep(ctl): one transfer, waiting in its socket's blocking receive (struct ls_ctl);
+//   many(ctl): the transfers of an epoll set, one slot each (struct mp_ctl, struct ms_slot).
 //
-// The loop only does what the JavaScript hot path does per round, without returning to
-// JavaScript: two system calls (recvfrom, sendmsg) and no N-API glue per round.
+// Per round the loops make the same system calls as the JavaScript hot path (recvfrom, sendmsg;
+// epoll_wait once per batch), without going through JavaScript and N-API in between.
 //
-// The control block is memory the JavaScript side owns (an ArrayBuffer that never moves); its
-// layout is struct ls_ctl below, mirrored by CTL_* in src/tftp/native.ts.
+// Control blocks and slots are memory the JavaScript side owns (ArrayBuffers, which never move);
+// their layouts are mirrored by CTL_*, SLOT_* and MP_* in src/tftp/native.ts.
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <errno.h>
@@ -24,18 +26,80 @@
 #include <sys/uio.h>
 #include <time.h>
 
+// What both loops know of one transfer: the first 48 octets of struct ls_ctl and struct ms_slot.
+struct xfer {
+  int32_t fd;           //  0 the transfer's socket
+  uint32_t peer0;       //  4 the client's sockaddr_in, first two 32-bit words
+  uint32_t peer1;       //  8   (family and port, then the address)
+  uint32_t blksize;     // 12
+  uint64_t base;        // 16 address of the payload of block base_block
+  uint64_t end;         // 24 octets from base to the end of the file
+  uint32_t base_block;  // 32 absolute number of the block whose payload starts at base
+  uint32_t avail_last;  // 36 last absolute block whose payload is in memory
+  uint32_t total;       // 40 number of DATA blocks of the file
+  uint32_t cur;         // 44 in/out: the block in flight (sent, not yet acknowledged)
+};                      // 48
+
+_Static_assert(sizeof(struct xfer) == 48, "xfer layout");
+
+#define OP_DATA 3
+#define OP_ACK 4
+
+static inline int64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+// True when the datagram of n octets in rbuf, from the sockaddr_in whose first two words are fw,
+// is the ACK of x's block in flight, from its client, and the next block is in memory (its
+// payload starts within [base, base + end)).
+static inline int ordinary_ack(const struct xfer *x, const uint32_t *fw, const uint8_t *rbuf, ssize_t n) {
+  return fw[0] == x->peer0 && fw[1] == x->peer1 && n >= 4 && rbuf[0] == 0 && rbuf[1] == OP_ACK &&
+         (uint32_t)((rbuf[2] << 8) | rbuf[3]) == (x->cur & 0xffff) && x->cur < x->total && x->cur < x->avail_last &&
+         x->cur >= x->base_block && x->blksize != 0 && (uint64_t)(x->cur + 1 - x->base_block) * x->blksize <= x->end;
+}
+
+// One DATA datagram: [4-octet header | payload straight from the file's buffer], to the client.
+struct data_sender {
+  struct sockaddr_in to;
+  uint8_t hdr[4];
+  struct iovec iov[2];
+  struct msghdr mh;
+};
+
+static void sender_init(struct data_sender *d) {
+  memset(d, 0, sizeof *d);
+  d->hdr[1] = OP_DATA;
+  d->iov[0].iov_base = d->hdr;
+  d->iov[0].iov_len = 4;
+  d->mh.msg_name = &d->to;
+  d->mh.msg_namelen = sizeof d->to;
+  d->mh.msg_iov = d->iov;
+  d->mh.msg_iovlen = 2;
+}
+
+// Sends the block after x's block in flight and makes it the block in flight; returns the octets
+// sent, header included. A failed send is a lost datagram (its errno goes to *err): the
+// retransmission timer in JavaScript resends it, as on the JavaScript path.
+static inline uint32_t send_next(struct xfer *x, struct data_sender *d, int32_t *err) {
+  const uint32_t b = x->cur + 1;
+  const uint64_t off = (uint64_t)(b - x->base_block) * x->blksize;
+  const uint64_t len = x->end - off < x->blksize ? x->end - off : x->blksize;
+  memcpy(&d->to, &x->peer0, 8);
+  d->hdr[2] = (uint8_t)(b >> 8);
+  d->hdr[3] = (uint8_t)b;
+  d->iov[1].iov_base = (void *)(uintptr_t)(x->base + off);
+  d->iov[1].iov_len = len;
+  if (sendmsg(x->fd, &d->mh, MSG_DONTWAIT) < 0) *err = errno;
+  x->cur = b;
+  return (uint32_t)(4 + len);
+}
+
+// ---- one transfer: blocking receive ----
+
 struct ls_ctl {
-  // in
-  int32_t fd;           //   0 the transfer's socket (blocking or not: both work)
-  uint32_t peer0;       //   4 the client's sockaddr_in, first two 32-bit words
-  uint32_t peer1;       //   8   (family and port, then the address)
-  uint32_t blksize;     //  12
-  uint64_t base;        //  16 address of the payload of block base_block
-  uint64_t end;         //  24 octets from base to the end of the file
-  uint32_t base_block;  //  32 absolute number of the block whose payload starts at base
-  uint32_t avail_last;  //  36 last absolute block whose payload is in memory
-  uint32_t total;       //  40 number of DATA blocks of the file
-  uint32_t cur;         //  44 in/out: the block in flight (sent, not yet acknowledged)
+  struct xfer x;        //   0 (the socket may be blocking: the receive then waits, up to SO_RCVTIMEO)
   uint64_t rbuf;        //  48 receive buffer
   uint32_t rcap;        //  56 its size
   uint32_t pad0;        //  60
@@ -56,85 +120,41 @@ _Static_assert(sizeof(struct ls_ctl) == 128, "ls_ctl layout");
 
 enum { LS_PACKET = 0, LS_SLOW = 1, LS_MISS = 2, LS_YIELD = 3, LS_BAD = 4 };
 
-#define OP_DATA 3
-#define OP_ACK 4
-
-static inline int64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-static int run(struct ls_ctl *c) {
+static int run_lockstep(void *p) {
+  struct ls_ctl *const c = p;
   c->rounds = 0;
   c->len = -1;
   c->err = 0;
   c->bytes_out = 0;
   c->bytes_in = 0;
   c->last_rtt_ns = 0;
-  if (c->blksize == 0 || c->rcap < 4 || c->cur < c->base_block || c->cur > c->total) return LS_BAD;
-
+  if (c->x.blksize == 0 || c->rcap < 4 || c->x.cur < c->x.base_block || c->x.cur > c->x.total) return LS_BAD;
   uint8_t *const rbuf = (uint8_t *)(uintptr_t)c->rbuf;
   struct sockaddr *const from = (struct sockaddr *)(uintptr_t)c->from;
   const uint32_t *const fw = (const uint32_t *)(uintptr_t)c->from;
-  const uint8_t *const base = (const uint8_t *)(uintptr_t)c->base;
-  const int fd = c->fd;
-  const uint32_t peer0 = c->peer0, peer1 = c->peer1, blksize = c->blksize;
-  const uint32_t total = c->total, avail_last = c->avail_last, base_block = c->base_block;
-  const uint64_t end = c->end;
-
-  struct sockaddr_in to;
-  memcpy(&to, &c->peer0, 8);
-  memset(to.sin_zero, 0, sizeof to.sin_zero);
-  uint8_t hdr[4] = {0, OP_DATA, 0, 0};
-  struct iovec iov[2] = {{hdr, 4}, {NULL, 0}};
-  struct msghdr mh;
-  memset(&mh, 0, sizeof mh);
-  mh.msg_name = &to;
-  mh.msg_namelen = sizeof to;
-  mh.msg_iov = iov;
-  mh.msg_iovlen = 2;
-
-  uint32_t cur = c->cur;
+  struct data_sender d;
+  sender_init(&d);
   const int64_t start = now_ns();
   int64_t sent = start;
   for (;;) {
     socklen_t fromlen = sizeof(struct sockaddr_in);
-    ssize_t n = recvfrom(fd, rbuf, c->rcap, 0, from, &fromlen);
+    const ssize_t n = recvfrom(c->x.fd, rbuf, c->rcap, 0, from, &fromlen);
     if (n < 0) {
       c->err = errno;
-      c->cur = cur;
       return LS_MISS;
     }
     const int64_t t = now_ns();
-    const int ours = fw[0] == peer0 && fw[1] == peer1 && n >= 4 && rbuf[0] == 0 && rbuf[1] == OP_ACK &&
-                     (uint32_t)((rbuf[2] << 8) | rbuf[3]) == (cur & 0xffff) && cur < total && cur < avail_last;
     const int slow = t - sent > c->wait_ns;
-    if (!ours || slow) {
+    if (slow || !ordinary_ack(&c->x, fw, rbuf, n)) {
       c->len = (int32_t)n;
-      c->cur = cur;
       return slow ? LS_SLOW : LS_PACKET;
     }
-    // The ACK of the block in flight: send the next one (a failed send is a lost datagram; the
-    // retransmission timer in JavaScript resends it, as on the JavaScript path).
-    const uint32_t b = cur + 1;
-    const uint64_t off = (uint64_t)(b - base_block) * blksize;
-    const uint64_t len = end - off < blksize ? end - off : blksize;
-    hdr[2] = (uint8_t)(b >> 8);
-    hdr[3] = (uint8_t)b;
-    iov[1].iov_base = (void *)(base + off);
-    iov[1].iov_len = len;
-    if (sendmsg(fd, &mh, MSG_DONTWAIT) < 0) c->err = errno;
+    c->bytes_out += send_next(&c->x, &d, &c->err);
     c->last_rtt_ns = t - sent;
     c->bytes_in += (uint64_t)n;
-    c->bytes_out += 4 + len;
     c->rounds++;
-    cur = b;
     sent = t;
-    if (t - start >= c->slice_ns) {
-      c->cur = cur;
-      return LS_YIELD;
-    }
+    if (t - start >= c->slice_ns) return LS_YIELD;
   }
 }
 
@@ -146,16 +166,7 @@ static int run(struct ls_ctl *c) {
 // state itself, and arms it again afterwards. The loop answers only armed slots' ordinary ACKs.
 
 struct ms_slot {
-  int32_t fd;           //  0
-  uint32_t peer0;       //  4
-  uint32_t peer1;       //  8
-  uint32_t blksize;     // 12
-  uint64_t base;        // 16
-  uint64_t end;         // 24
-  uint32_t base_block;  // 32
-  uint32_t avail_last;  // 36
-  uint32_t total;       // 40
-  uint32_t cur;         // 44 in/out: the block in flight
+  struct xfer x;        //  0 (the socket is non-blocking)
   uint32_t armed;       // 48 1: the loop may answer this transfer's ordinary ACKs
   uint32_t rounds;      // 52 out, accumulated until JavaScript takes them (and zeroes them)
   uint32_t bytes_in;    // 56 out, accumulated
@@ -206,7 +217,8 @@ static int wait_events(int epfd, struct epoll_event *ev, int max, int64_t wait_n
   return epoll_wait(epfd, ev, max, (int)((wait_ns + 999999) / 1000000));
 }
 
-static int run_many(struct mp_ctl *c) {
+static int run_many(void *p) {
+  struct mp_ctl *const c = p;
   c->slot = -1;
   c->len = -1;
   c->rounds = 0;
@@ -219,21 +231,11 @@ static int run_many(struct mp_ctl *c) {
   uint8_t *const rbuf = (uint8_t *)(uintptr_t)c->rbuf;
   struct sockaddr *const from = (struct sockaddr *)(uintptr_t)c->from;
   const uint32_t *const fw = (const uint32_t *)(uintptr_t)c->from;
-
-  struct sockaddr_in to;
-  memset(&to, 0, sizeof to);
-  uint8_t hdr[4] = {0, OP_DATA, 0, 0};
-  struct iovec iov[2] = {{hdr, 4}, {NULL, 0}};
-  struct msghdr mh;
-  memset(&mh, 0, sizeof mh);
-  mh.msg_name = &to;
-  mh.msg_namelen = sizeof to;
-  mh.msg_iov = iov;
-  mh.msg_iovlen = 2;
-
+  struct data_sender d;
+  sender_init(&d);
   const int64_t start = now_ns();
   for (;;) {
-    int n = wait_events(c->epfd, ev, (int)c->max_events, c->wait_ns);
+    const int n = wait_events(c->epfd, ev, (int)c->max_events, c->wait_ns);
     if (n < 0) {
       c->err = errno;
       return MP_ERROR;
@@ -246,70 +248,50 @@ static int run_many(struct mp_ctl *c) {
       if (idx >= c->nslots) continue;
       struct ms_slot *const s = &slots[idx];
       socklen_t fromlen = sizeof(struct sockaddr_in);
-      ssize_t got = recvfrom(s->fd, rbuf, c->rcap, MSG_DONTWAIT, from, &fromlen);
-      if (got < 0) {
-        c->err = errno;
-        c->slot = (int32_t)idx;
-        return MP_EMPTY;
-      }
-      const uint32_t cur = s->cur;
-      if (!(s->armed && fw[0] == s->peer0 && fw[1] == s->peer1 && got >= 4 && rbuf[0] == 0 && rbuf[1] == OP_ACK &&
-            (uint32_t)((rbuf[2] << 8) | rbuf[3]) == (cur & 0xffff) && cur < s->total && cur < s->avail_last &&
-            cur >= s->base_block && s->blksize != 0)) {
+      const ssize_t got = recvfrom(s->x.fd, rbuf, c->rcap, MSG_DONTWAIT, from, &fromlen);
+      if (got < 0 || !s->armed || !ordinary_ack(&s->x, fw, rbuf, got)) {
+        c->err = got < 0 ? errno : 0;
         c->slot = (int32_t)idx;
         c->len = (int32_t)got;
-        return MP_PACKET;
+        return got < 0 ? MP_EMPTY : MP_PACKET;
       }
-      const uint32_t b = cur + 1;
-      const uint64_t off = (uint64_t)(b - s->base_block) * s->blksize;
-      const uint64_t len = s->end - off < s->blksize ? s->end - off : s->blksize;
-      memcpy(&to, &s->peer0, 8);
-      hdr[2] = (uint8_t)(b >> 8);
-      hdr[3] = (uint8_t)b;
-      iov[1].iov_base = (void *)(uintptr_t)(s->base + off);
-      iov[1].iov_len = len;
-      if (sendmsg(s->fd, &mh, MSG_DONTWAIT) < 0) c->err = errno;
-      s->cur = b;
+      const uint32_t out = send_next(&s->x, &d, &c->err);
       s->rounds++;
       s->bytes_in += (uint32_t)got;
-      s->bytes_out += (uint32_t)(4 + len);
+      s->bytes_out += out;
       s->rtt_ns = t - s->sent_ns;
       s->sent_ns = t;
       c->rounds++;
-      c->bytes_out += 4 + len;
+      c->bytes_out += out;
     }
     t = now_ns();
     if (t - start >= c->slice_ns) return MP_YIELD;
   }
 }
 
-static napi_value many(napi_env env, napi_callback_info info) {
+// ---- N-API ----
+
+// Calls fn on the control block whose address is the one argument; returns its code, or `bad`
+// when the argument cannot be such an address (not an integer, in the lowest 64 KiB, beyond
+// 2^53, or not 8-aligned). An address from the JavaScript side's own allocations is assumed.
+static napi_value call_ctl(napi_env env, napi_callback_info info, int (*fn)(void *), int bad) {
   size_t argc = 1;
   napi_value argv[1];
   napi_value result;
-  int64_t addr = 0;
-  int status = MP_BAD;
+  double addr = 0;
+  int status = bad;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 1 &&
-      napi_get_value_int64(env, argv[0], &addr) == napi_ok && addr != 0 && (addr & 7) == 0) {
-    status = run_many((struct mp_ctl *)(uintptr_t)addr);
+      napi_get_value_double(env, argv[0], &addr) == napi_ok && addr >= 65536.0 && addr < 9007199254740992.0 &&
+      addr == (double)(uint64_t)addr && ((uint64_t)addr & 7) == 0) {
+    status = fn((void *)(uintptr_t)(uint64_t)addr);
   }
   napi_create_int32(env, status, &result);
   return result;
 }
 
-static napi_value lockstep(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_value result;
-  int64_t addr = 0;
-  int status = LS_BAD;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 1 &&
-      napi_get_value_int64(env, argv[0], &addr) == napi_ok && addr != 0 && (addr & 7) == 0) {
-    status = run((struct ls_ctl *)(uintptr_t)addr);
-  }
-  napi_create_int32(env, status, &result);
-  return result;
-}
+static napi_value lockstep(napi_env env, napi_callback_info info) { return call_ctl(env, info, run_lockstep, LS_BAD); }
+
+static napi_value many(napi_env env, napi_callback_info info) { return call_ctl(env, info, run_many, MP_BAD); }
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
