@@ -1,6 +1,7 @@
 // Checks that the Debian packages the integration tests drive are installed
 // (scripts/test-packages.txt). As root it installs what is missing (never starting their
-// services); otherwise it prints the one apt-get command to run and exits 2.
+// services); otherwise it prints the one apt-get command to run and exits 2. Then it builds the
+// compiled TFTP loop if npm ci could not (no compiler then).
 import { accessSync, constants, existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +29,17 @@ function present(probe: string): boolean {
   return false;
 }
 
+/** The compiled TFTP loop: built by npm ci when a compiler was there; build it now if the compiler came later (below). */
+function buildNative(): void {
+  if (existsSync(fileURLToPath(new URL('../build/tftp-fast.node', import.meta.url)))) return;
+  execFileSync('sh', [fileURLToPath(new URL('./build-native.sh', import.meta.url))], { stdio: 'inherit' });
+}
+
 const missing = [...new Set(wanted.filter((w) => !present(w.probe)).map((w) => w.pkg))];
-if (missing.length === 0) process.exit(0);
+if (missing.length === 0) {
+  buildNative();
+  process.exit(0);
+}
 const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
 if (process.getuid?.() !== 0) {
   console.error(`test-deps: missing Debian packages: ${missing.join(', ')}\nhint: run as root: ${command}`);
@@ -45,3 +55,4 @@ if (!existsSync(policy)) {
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
 execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+buildNative();

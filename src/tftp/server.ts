@@ -324,8 +324,8 @@ export class TftpServer {
   /** The compiled many-transfer loop's slots (struct ms_slot each) and control block (struct mp_ctl). */
   private readonly slots: { raw: RawBuffer; view: DataView; i32: Int32Array } | undefined;
   private readonly mp: { raw: RawBuffer; view: DataView } | undefined;
-  /** Sessions whose slot is to be armed (again) before the compiled loop runs. */
-  private readonly toArm: Session[] = [];
+  /** Hot sessions whose slot is to be armed (again) before the compiled loop runs. */
+  private readonly toArm = new Set<Session>();
   private readonly hotSet = new Set<Session>();
   /** The session whose socket is in blocking mode right now (only inside driveOne). */
   private blockingSession: Session | undefined;
@@ -450,9 +450,9 @@ export class TftpServer {
     return l.socket.address().port;
   }
 
-  /** Which path runs a lone lock-step transfer's rounds: the compiled loop, or JavaScript (koffi or dgram). */
-  get lockstepPath(): 'compiled' | 'koffi' | 'dgram' {
-    return this.native !== undefined ? 'compiled' : this.fast !== undefined ? 'koffi' : 'dgram';
+  /** Which path runs lock-step transfers' ordinary rounds: the compiled loop (native/tftp-fast.c) or JavaScript. */
+  get lockstepPath(): 'compiled' | 'javascript' {
+    return this.native !== undefined ? 'compiled' : 'javascript';
   }
 
   get activeSessions(): number {
@@ -753,6 +753,8 @@ export class TftpServer {
   private hotRemove(s: Session): void {
     if (!s.hot) return;
     this.own(s);
+    this.toArm.delete(s);
+    s.armQueued = false;
     s.hot = false;
     this.fast!.epollCtl(this.epfd, false, s.fd);
     this.bySlot[s.slot] = undefined;
@@ -804,7 +806,7 @@ export class TftpServer {
   private queueArm(s: Session): void {
     if (this.slots === undefined || s.armQueued || s.slot < 0) return;
     s.armQueued = true;
-    this.toArm.push(s);
+    this.toArm.add(s);
   }
 
   /** Arms the queued sessions' slots that the loop can serve (lock-step, one block in flight, its payload in memory). */
@@ -822,7 +824,7 @@ export class TftpServer {
       v.setBigInt64(o + SLOT_SENT_NS, sentNs, true);
       v.setUint32(o + SLOT_ARMED, 1, true);
     }
-    this.toArm.length = 0;
+    this.toArm.clear();
   }
 
   /** Where the session's payload is in memory: base address, octets to the end of the file, first and last block held. */
@@ -911,7 +913,7 @@ export class TftpServer {
    */
   private driveMany(wait: number, first: boolean, start: number): boolean {
     const { raw, view } = this.mp!;
-    if (this.toArm.length > 0) this.armQueued();
+    if (this.toArm.size > 0) this.armQueued();
     view.setInt32(MP_EPFD, this.epfd, true);
     view.setUint32(MP_WAIT_NS, wait % 4294967296, true);
     view.setUint32(MP_WAIT_NS + 4, Math.floor(wait / 4294967296), true);

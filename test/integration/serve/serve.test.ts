@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetLab, canUseNetns } from '../../helpers/netns.ts';
 import { Daemon } from '../../helpers/daemon.ts';
+import { NATIVE_MODULE_PATH } from '../../../src/tftp/native.ts';
 
 const root = canUseNetns();
 let lab: NetLab;
@@ -54,7 +55,8 @@ test('started as root with user: nobody, bootherd gets ready, runs as nobody, an
   assert.equal(BigInt(`0x${capEff ?? 'f'}`), 0n, 'no capabilities left');
 
   // Port 69 was bound as root and is served as nobody: a client on the link fetches a file.
-  assert.deepEqual((ready['services'] as Record<string, unknown>)['tftp'], { address: '198.18.10.1', port: 69, root: boot });
+  // The ready line also says which path runs lock-step rounds: the compiled loop wherever npm ci could build it.
+  assert.deepEqual((ready['services'] as Record<string, unknown>)['tftp'], { address: '198.18.10.1', port: 69, root: boot, lockstep: existsSync(NATIVE_MODULE_PATH) ? 'compiled' : 'javascript' });
   assert.equal(lab.exec(client, 'curl', ['-sS', '--max-time', '20', 'tftp://198.18.10.1/hello.txt']), 'served after the drop\n');
 
   // The state it created belongs to nobody.
