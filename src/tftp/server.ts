@@ -316,7 +316,7 @@ export class TftpServer {
   private readonly blockingWait: boolean;
   private readonly sliceMs: number;
   private readonly gsoEnabled: boolean;
-  /** Sessions read through the hot path: an epoll set of their descriptors, and descriptor → session. */
+  /** Sessions read through the hot path: an epoll set of their descriptors, and slot (the epoll event's data) → session. */
   private epfd = -1;
   private hotCount = 0;
   private readonly bySlot: (Session | undefined)[] = [];
@@ -396,7 +396,6 @@ export class TftpServer {
       view.setBigUint64(CTL_RBUF, BigInt(this.mem!.addr), true);
       view.setUint32(CTL_RCAP, RECV_BYTES, true);
       view.setBigUint64(CTL_FROM, BigInt(this.mem!.addr + MEM_FROM), true);
-      view.setBigInt64(CTL_SLICE_NS, BigInt(Math.round(this.sliceMs * 1e6)), true);
       view.setBigInt64(CTL_WAIT_NS, BigInt(this.waitNs), true);
       this.ctl = { raw, view };
       const slotRaw = this.fast!.alloc(this.limits.maxSessions * SLOT_BYTES);
@@ -410,10 +409,9 @@ export class TftpServer {
       mpView.setUint32(MP_RCAP, RECV_BYTES, true);
       mpView.setBigUint64(MP_RBUF, BigInt(this.mem!.addr), true);
       mpView.setBigUint64(MP_FROM, BigInt(this.mem!.addr + MEM_FROM), true);
-      mpView.setBigInt64(MP_SLICE_NS, BigInt(Math.round(this.sliceMs * 1e6)), true);
       this.mp = { raw: mpRaw, view: mpView };
     } else if (this.fast !== undefined && fp.nativeLoop !== false && fp.native === undefined) {
-      this.log.info({ reason: nativeLoopError() }, 'BH_TFTP_NATIVE: the compiled TFTP loop is not built; lone lock-step transfers use the JavaScript path (a little slower). To build it: install a C compiler (Debian: gcc), then npm run build:native');
+      this.log.info({ reason: nativeLoopError() }, 'BH_TFTP_NATIVE: the compiled TFTP loop is not built; lock-step transfers run through JavaScript (a few percent slower). To build it: install a C compiler (Debian: gcc libc6-dev), then npm run build:native and restart');
     }
   }
 
@@ -888,7 +886,7 @@ export class TftpServer {
         if (wait > 0) this.waitMisses = 0;
         const now = this.now();
         for (let i = 0; i < ready; i++) {
-          // epoll_event i: events at word 3i, data (the descriptor) at word 3i + 1.
+          // epoll_event i: events at word 3i, data (the session's slot) at word 3i + 1.
           const s = this.bySlot[ev[(MEM_EVENTS >>> 2) + 3 * i + 1]!];
           if (s === undefined) continue;
           // Readable but nothing to read (an error condition): leave this one to dgram.
@@ -915,8 +913,8 @@ export class TftpServer {
     const { raw, view } = this.mp!;
     if (this.toArm.size > 0) this.armQueued();
     view.setInt32(MP_EPFD, this.epfd, true);
-    view.setUint32(MP_WAIT_NS, wait % 4294967296, true);
-    view.setUint32(MP_WAIT_NS + 4, Math.floor(wait / 4294967296), true);
+    writeNs(view, MP_WAIT_NS, wait);
+    writeNs(view, MP_SLICE_NS, this.sliceLeftNs(start));
     const st = this.native!.many(raw.addr);
     const rounds = view.getUint32(MP_ROUNDS, true);
     if (rounds > 0) {
@@ -948,6 +946,11 @@ export class TftpServer {
     }
     if (st === MP_ERROR && view.getInt32(MP_ERR, true) === EINTR) return false;
     throw new Error(`the compiled TFTP loop failed (${st}, errno ${view.getInt32(MP_ERR, true)})`);
+  }
+
+  /** What is left of the slice that began at `start` (drive()'s), in nanoseconds: the compiled loops return once it is used up. */
+  private sliceLeftNs(start: number): number {
+    return Math.max(0, Math.round((this.sliceMs - (this.now() - start)) * 1e6));
   }
 
   /** A wait that ended without an ACK. A busy machine delays a client now and then: back off only after misses in a row. */
@@ -994,7 +997,7 @@ export class TftpServer {
         let late: boolean;
         if (this.native !== undefined && this.lockstepReady(s)) {
           // The ordinary rounds run in the compiled loop; the datagram it leaves is handled below.
-          const st = this.runNative(s);
+          const st = this.runNative(s, start);
           if (st === LS_YIELD) return 'yield';
           if (st === LS_MISS) return 'miss';
           if (st !== LS_PACKET && st !== LS_SLOW) throw new Error(`the compiled TFTP loop refused its control block (${st})`);
@@ -1032,7 +1035,7 @@ export class TftpServer {
    * Runs the compiled loop on the lone hot transfer (lock-step, in driveOne's blocking wait), then
    * takes its completed rounds into the sender, the session and the counters. Returns its LS_* code.
    */
-  private runNative(s: Session): number {
+  private runNative(s: Session, start: number): number {
     const { raw, view } = this.ctl!;
     this.own(s);
     const sender = s.sender!;
@@ -1044,6 +1047,7 @@ export class TftpServer {
     view.setUint32(CTL_TOTAL, sender.totalBlocks, true);
     view.setUint32(CTL_CUR, cur, true);
     this.writePayload(view, CTL_BASE, CTL_END, CTL_BASE_BLOCK, CTL_AVAIL_LAST, s);
+    writeNs(view, CTL_SLICE_NS, this.sliceLeftNs(start));
     const st = this.native!.lockstep(raw.addr);
     const rounds = view.getUint32(CTL_ROUNDS, true);
     if (rounds > 0) {
@@ -1413,6 +1417,12 @@ const SB_IOV_OACK = SB_IOV + 2 * GSO_MAX_SEGMENTS * IOVEC_BYTES;
 const SEND_BYTES = SB_IOV_OACK + IOVEC_BYTES;
 
 /** The constant parts of the send area: msghdr name and namelen, header iovecs, the OACK iovec's base. */
+/** A non-negative int64 (below 2^53) at `offset`, little-endian, without a BigInt. */
+function writeNs(view: DataView, offset: number, ns: number): void {
+  view.setUint32(offset, ns % 4294967296, true);
+  view.setUint32(offset + 4, Math.floor(ns / 4294967296), true);
+}
+
 function presetSendArea(sb: RawBuffer): void {
   const w = sb.u32;
   const put64 = (off: number, v: number): void => {
