@@ -96,6 +96,27 @@ static inline uint32_t send_next(struct xfer *x, struct data_sender *d, int32_t 
   return (uint32_t)(4 + len);
 }
 
+// Where a datagram lands: the receive buffer and the source sockaddr_in, whose first two 32-bit
+// words ordinary_ack() compares with the client's.
+struct receiver {
+  uint8_t *buf;
+  uint32_t cap;
+  struct sockaddr *from;
+  const uint32_t *fw;
+};
+
+static void receiver_init(struct receiver *r, uint64_t buf, uint32_t cap, uint64_t from) {
+  r->buf = (uint8_t *)(uintptr_t)buf;
+  r->cap = cap;
+  r->from = (struct sockaddr *)(uintptr_t)from;
+  r->fw = (const uint32_t *)(uintptr_t)from;
+}
+
+static inline ssize_t receive(const struct receiver *r, int fd, int flags) {
+  socklen_t fromlen = sizeof(struct sockaddr_in);
+  return recvfrom(fd, r->buf, r->cap, flags, r->from, &fromlen);
+}
+
 // ---- one transfer: blocking receive ----
 
 struct ls_ctl {
@@ -129,23 +150,21 @@ static int run_lockstep(void *p) {
   c->bytes_in = 0;
   c->last_rtt_ns = 0;
   if (c->x.blksize == 0 || c->rcap < 4 || c->x.cur < c->x.base_block || c->x.cur > c->x.total) return LS_BAD;
-  uint8_t *const rbuf = (uint8_t *)(uintptr_t)c->rbuf;
-  struct sockaddr *const from = (struct sockaddr *)(uintptr_t)c->from;
-  const uint32_t *const fw = (const uint32_t *)(uintptr_t)c->from;
+  struct receiver r;
+  receiver_init(&r, c->rbuf, c->rcap, c->from);
   struct data_sender d;
   sender_init(&d);
   const int64_t start = now_ns();
   int64_t sent = start;
   for (;;) {
-    socklen_t fromlen = sizeof(struct sockaddr_in);
-    const ssize_t n = recvfrom(c->x.fd, rbuf, c->rcap, 0, from, &fromlen);
+    const ssize_t n = receive(&r, c->x.fd, 0);
     if (n < 0) {
       c->err = errno;
       return LS_MISS;
     }
     const int64_t t = now_ns();
     const int slow = t - sent > c->wait_ns;
-    if (slow || !ordinary_ack(&c->x, fw, rbuf, n)) {
+    if (slow || !ordinary_ack(&c->x, r.fw, r.buf, n)) {
       c->len = (int32_t)n;
       return slow ? LS_SLOW : LS_PACKET;
     }
@@ -228,9 +247,8 @@ static int run_many(void *p) {
   if (c->max_events == 0 || c->rcap < 4 || c->slots == 0 || c->events == 0) return MP_BAD;
   struct ms_slot *const slots = (struct ms_slot *)(uintptr_t)c->slots;
   struct epoll_event *const ev = (struct epoll_event *)(uintptr_t)c->events;
-  uint8_t *const rbuf = (uint8_t *)(uintptr_t)c->rbuf;
-  struct sockaddr *const from = (struct sockaddr *)(uintptr_t)c->from;
-  const uint32_t *const fw = (const uint32_t *)(uintptr_t)c->from;
+  struct receiver r;
+  receiver_init(&r, c->rbuf, c->rcap, c->from);
   struct data_sender d;
   sender_init(&d);
   const int64_t start = now_ns();
@@ -247,9 +265,8 @@ static int run_many(void *p) {
       const uint64_t idx = ev[i].data.u64;
       if (idx >= c->nslots) continue;
       struct ms_slot *const s = &slots[idx];
-      socklen_t fromlen = sizeof(struct sockaddr_in);
-      const ssize_t got = recvfrom(s->x.fd, rbuf, c->rcap, MSG_DONTWAIT, from, &fromlen);
-      if (got < 0 || !s->armed || !ordinary_ack(&s->x, fw, rbuf, got)) {
+      const ssize_t got = receive(&r, s->x.fd, MSG_DONTWAIT);
+      if (got < 0 || !s->armed || !ordinary_ack(&s->x, r.fw, r.buf, got)) {
         c->err = got < 0 ? errno : 0;
         c->slot = (int32_t)idx;
         c->len = (int32_t)got;
