@@ -220,7 +220,11 @@ struct mp_ctl {
 
 _Static_assert(sizeof(struct mp_ctl) == 96, "mp_ctl layout");
 
-enum { MP_PACKET = 0, MP_EMPTY = 1, MP_IDLE = 2, MP_YIELD = 3, MP_ERROR = 4, MP_BAD = 5 };
+enum { MP_PACKET = 0, MP_EMPTY = 1, MP_IDLE = 2, MP_YIELD = 3, MP_ERROR = 4, MP_BAD = 5, MP_LISTEN = 6 };
+
+// The epoll data of a listening socket in the set: when it is readable (a new request), the loop
+// returns at once so that the event loop reads it without waiting for the slice to end.
+#define LISTEN_MARK 0xffffffffu
 
 static int wait_events(int epfd, struct epoll_event *ev, int max, int64_t wait_ns) {
   if (wait_ns <= 0) return epoll_wait(epfd, ev, max, 0);
@@ -263,6 +267,7 @@ static int run_many(void *p) {
     int64_t t = now_ns();
     for (int i = 0; i < n; i++) {
       const uint64_t idx = ev[i].data.u64;
+      if (idx == LISTEN_MARK) return MP_LISTEN;
       if (idx >= c->nslots) continue;
       struct ms_slot *const s = &slots[idx];
       const ssize_t got = receive(&r, s->x.fd, MSG_DONTWAIT);
@@ -321,7 +326,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_create_uint32(env, (uint32_t)sizeof(struct ls_ctl), &size);
   napi_set_named_property(env, exports, "ctlBytes", size);
   // Raised whenever struct ls_ctl or the LS_* codes change (src/tftp/native.ts checks it).
-  napi_create_uint32(env, 2, &abi);
+  napi_create_uint32(env, 3, &abi);
   napi_set_named_property(env, exports, "abi", abi);
   return exports;
 }

@@ -31,7 +31,7 @@ export const CTL_BYTES_IN = 112;
 export const CTL_LAST_RTT_NS = 120;
 export const CTL_BYTES = 128;
 /** The module's `abi` export this code was written for (raised with any change of the layout or codes). */
-const ABI = 2;
+const ABI = 3;
 
 /** Byte offsets in a slot of the many-transfer loop (struct ms_slot). */
 export const SLOT_FD = 0;
@@ -77,6 +77,9 @@ export const MP_EMPTY = 1; // the slot at MP_SLOT was readable but had nothing t
 export const MP_IDLE = 2; // an epoll wait returned nothing
 export const MP_YIELD = 3; // the time slice is used up
 export const MP_ERROR = 4; // epoll_wait failed (errno at MP_ERR)
+export const MP_LISTEN = 6; // a listening socket in the set is readable (a new request is waiting)
+/** The epoll data that marks a listening socket in the set. */
+export const LISTEN_MARK = 0xffffffff;
 
 /** How a lockstep() call ended. */
 export const LS_PACKET = 0; // a datagram it did not handle is in the receive buffer (length at CTL_LEN)

@@ -36,7 +36,7 @@ import type { RequestPacket } from '../protocol/tftp/packets.ts';
 import { blksizeForMtu, negotiate } from '../protocol/tftp/options.ts';
 import { toNetascii } from '../protocol/tftp/netascii.ts';
 import { blockCount, WindowSender } from '../protocol/tftp/window.ts';
-import { EINTR, EINVAL, EIO, EPOLL_EVENT_BYTES, IOVEC_BYTES, fromSockaddr, GSO_MAX_BYTES, GSO_MAX_SEGMENTS, loadFastUdp, SOCKADDR_BYTES, sockaddrIn, sockaddrWords } from './udp-fast.ts';
+import { dgramFd, EINTR, EINVAL, EIO, EPOLL_EVENT_BYTES, IOVEC_BYTES, fromSockaddr, GSO_MAX_BYTES, GSO_MAX_SEGMENTS, loadFastUdp, SOCKADDR_BYTES, sockaddrIn, sockaddrWords } from './udp-fast.ts';
 import type { FastUdp, RawBuffer } from './udp-fast.ts';
 import {
   CTL_AVAIL_LAST,
@@ -73,6 +73,8 @@ import {
   MP_EVENTS,
   MP_FROM,
   MP_IDLE,
+  MP_LISTEN,
+  LISTEN_MARK,
   MP_LEN,
   MP_MAX_EVENTS,
   MP_NSLOTS,
@@ -315,6 +317,8 @@ export class TftpServer {
   private readonly waitMs: number;
   private readonly blockingWait: boolean;
   private readonly sliceMs: number;
+  /** Sessions between their request and their first packet sent ('opening'). */
+  private opening = 0;
   private readonly gsoEnabled: boolean;
   /** Sessions read through the hot path: an epoll set of their descriptors, and slot (the epoll event's data) → session. */
   private epfd = -1;
@@ -331,6 +335,8 @@ export class TftpServer {
   private blockingSession: Session | undefined;
   private driving = false;
   private driveQueued = false;
+  /** A request is waiting: drive() waits for the setImmediate that yieldDrive(true) queued. */
+  private sliceSpent = false;
   /** Waits in a row that timed out, and drive() entries left that poll without waiting (backoff). */
   private waitMisses = 0;
   private skipWaits = 0;
@@ -438,6 +444,7 @@ export class TftpServer {
     socket.on('message', (msg, rinfo) => this.onRequestPacket(listener, msg, rinfo));
     socket.on('error', (err) => this.log.error({ err, address: listener.address }, 'BH_TFTP_SOCKET: error on the TFTP listening socket'));
     this.listeners.push(listener);
+    if (this.epfd >= 0) this.watchListener(listener);
     this.stopping = false;
   }
 
@@ -541,6 +548,7 @@ export class TftpServer {
     if ((this.perIp.get(rinfo.address) ?? 0) >= this.limits.maxSessionsPerIp) return this.refuse(listener, rinfo, ERR_UNDEFINED, 'Too many transfers from your address, try again later', 'busy-per-ip', name);
 
     const s = new Session(key, rinfo, name, listener, this.now(), size);
+    this.opening++;
     this.sessions.set(key, s);
     this.perIp.set(s.address, (this.perIp.get(s.address) ?? 0) + 1);
     this.ensureTimer();
@@ -647,6 +655,7 @@ export class TftpServer {
       }
       if (isClosed(s)) return;
       s.phase = 'sending';
+      this.opening--;
       s.lastActivity = this.now();
       this.m.started++;
       this.events.emit({ host: s.address, stage: 'tftp', kind: 'transfer-start', detail: this.detail(s) });
@@ -720,7 +729,10 @@ export class TftpServer {
   /** Puts a session's descriptor into the epoll set the hot path waits on. */
   private hotAdd(s: Session): void {
     const fast = this.fast!;
-    if (this.epfd < 0) this.epfd = fast.epollCreate();
+    if (this.epfd < 0) {
+      this.epfd = fast.epollCreate();
+      for (const l of this.listeners) this.watchListener(l);
+    }
     if (this.epfd < 0) return;
     const slot = this.freeSlots.pop() ?? this.bySlot.length;
     if (this.slots !== undefined && slot >= this.limits.maxSessions) return; // cannot happen: one slot per session at most
@@ -760,6 +772,16 @@ export class TftpServer {
     s.slot = -1;
     this.hotSet.delete(s);
     this.hotCount--;
+  }
+
+  /**
+   * Puts a listening socket into the hot path's epoll set (with the compiled loop only): a new
+   * request then ends the loop's slice at once, instead of waiting behind it.
+   */
+  private watchListener(l: Listener): void {
+    if (this.mp === undefined) return;
+    const fd = dgramFd(l.socket);
+    if (fd >= 0) this.fast!.epollCtl(this.epfd, true, fd, LISTEN_MARK);
   }
 
   // ---- the compiled many-transfer loop's slots ----
@@ -849,7 +871,7 @@ export class TftpServer {
    */
   private drive(): void {
     const fast = this.fast;
-    if (fast === undefined || this.driving || this.stopping) return;
+    if (fast === undefined || this.driving || this.stopping || this.sliceSpent) return;
     this.driving = true;
     try {
       const mem = this.mem!;
@@ -892,7 +914,7 @@ export class TftpServer {
           // Readable but nothing to read (an error condition): leave this one to dgram.
           if (!this.drain(s, now)) this.hotRemove(s);
         }
-        if (now - start >= this.sliceMs) {
+        if (now - start >= this.slice()) {
           this.yieldDrive();
           return;
         }
@@ -931,7 +953,7 @@ export class TftpServer {
         if (st === MP_PACKET) this.dispatch(s, view.getInt32(MP_LEN, true), this.now());
         else this.hotRemove(s); // readable but nothing to read (an error condition): leave it to dgram
       }
-      if (this.now() - start < this.sliceMs) return true;
+      if (this.now() - start < this.slice()) return true;
       this.yieldDrive();
       return false;
     }
@@ -944,13 +966,27 @@ export class TftpServer {
       this.yieldDrive();
       return false;
     }
+    if (st === MP_LISTEN) {
+      // A request waits on a listening socket: let this event-loop turn read it before any more slices.
+      this.yieldDrive(true);
+      return false;
+    }
     if (st === MP_ERROR && view.getInt32(MP_ERR, true) === EINTR) return false;
     throw new Error(`the compiled TFTP loop failed (${st}, errno ${view.getInt32(MP_ERR, true)})`);
   }
 
+  /**
+   * How long the hot path may keep the thread: sliceMs, or less while transfers are being set
+   * up. Their file opens and socket binds complete on the event loop, one turn per step; with
+   * full slices a client that asks while others are sending would wait a slice per step.
+   */
+  private slice(): number {
+    return this.opening > 0 ? Math.min(this.sliceMs, OPENING_SLICE_MS) : this.sliceMs;
+  }
+
   /** What is left of the slice that began at `start` (drive()'s), in nanoseconds: the compiled loops return once it is used up. */
   private sliceLeftNs(start: number): number {
-    return Math.max(0, Math.round((this.sliceMs - (this.now() - start)) * 1e6));
+    return Math.max(0, Math.round((this.slice() - (this.now() - start)) * 1e6));
   }
 
   /** A wait that ended without an ACK. A busy machine delays a client now and then: back off only after misses in a row. */
@@ -968,12 +1004,20 @@ export class TftpServer {
     else this.onStranger(s, this.rbuf.subarray(0, len), fromSockaddr(mem.buf.subarray(MEM_FROM, MEM_FROM + SOCKADDR_BYTES)));
   }
 
-  /** Resumes drive() from setImmediate, after the event loop had its turn. */
-  private yieldDrive(): void {
+  /**
+   * Runs drive() again from setImmediate, after the event loop had its turn. With `hold`, no
+   * drive() until then: dgram delivers a batch of datagrams per socket in one turn, each calling
+   * drive(), and each would take a slice while a new request waits (p90 ~100 ms from request to
+   * answer behind four transfers, before the listening sockets were in the set).
+   */
+  private yieldDrive(hold = false): void {
+    // While a transfer is being set up, too: each step of its setup needs a turn.
+    if (hold || this.opening > 0) this.sliceSpent = true;
     if (this.driveQueued) return;
     this.driveQueued = true;
     setImmediate(() => {
       this.driveQueued = false;
+      this.sliceSpent = false;
       this.drive();
     });
   }
@@ -1016,7 +1060,7 @@ export class TftpServer {
         this.dispatch(s, len, now);
         if (s.phase !== 'sending' || !s.hot || this.hotCount !== 1) return 'changed';
         if (late) return 'miss';
-        if (now - start >= this.sliceMs) return 'yield';
+        if (now - start >= this.slice()) return 'yield';
         sent = now;
       }
     } finally {
@@ -1366,6 +1410,7 @@ export class TftpServer {
 
   private release(s: Session): void {
     if (s.phase === 'closed') return;
+    if (s.phase === 'opening') this.opening--;
     s.phase = 'closed';
     if (this.sessions.get(s.key) === s) this.sessions.delete(s.key);
     const n = (this.perIp.get(s.address) ?? 1) - 1;
@@ -1396,6 +1441,8 @@ function literalLookup(address: string, _opts: unknown, cb: (err: Error | null, 
 // Layout of the hot path's raw memory: receive buffer, source sockaddr_in, its length word (16),
 // the destination sockaddr_in of the next send, and epoll events.
 const RECV_BYTES = 65536;
+/** The hot path's slice while a transfer is being set up (see slice()). */
+const OPENING_SLICE_MS = 0.25;
 const MEM_FROM = RECV_BYTES;
 const MEM_FROMLEN = MEM_FROM + SOCKADDR_BYTES;
 const MEM_TO = MEM_FROMLEN + 16;

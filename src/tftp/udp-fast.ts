@@ -230,3 +230,17 @@ export function sameSockaddr(a: Buffer, b: Buffer): boolean {
 export function sockaddrWords(b: Buffer): [number, number] {
   return [b.readUInt32LE(0), b.readUInt32LE(4)];
 }
+
+/**
+ * The descriptor of a bound node:dgram socket, or -1. Node has no public API for it: this reads
+ * the socket's internal handle (its `fd`), and returns -1 if that ever changes
+ * (test/integration/tftp/native-loop.test.ts fails then, so it does not go unnoticed).
+ */
+export function dgramFd(socket: object): number {
+  for (const sym of Object.getOwnPropertySymbols(socket)) {
+    const state = (socket as Record<symbol, unknown>)[sym] as { handle?: { fd?: unknown } } | undefined;
+    const fd = state?.handle?.fd;
+    if (typeof fd === 'number' && fd >= 0) return fd;
+  }
+  return -1;
+}

@@ -43,3 +43,18 @@ test('an inconsistent transfer is refused before any call: blksize 0, no receive
   const mp = fast!.alloc(MP_CTL_BYTES);
   assert.equal(native!.many(mp.addr), MP_BAD);
 });
+
+test('the descriptor of a bound dgram socket is found (the many-transfer loop watches the listening sockets through it)', async () => {
+  const { default: dgram } = await import('node:dgram');
+  const { fstatSync } = await import('node:fs');
+  const { dgramFd } = await import('../../../src/tftp/udp-fast.ts');
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
+  try {
+    const fd = dgramFd(s);
+    assert.ok(fd >= 0, 'Node\'s dgram handle no longer exposes its descriptor: listening sockets are then not watched by the loop');
+    assert.ok(fstatSync(fd).isSocket());
+  } finally {
+    s.close();
+  }
+});
