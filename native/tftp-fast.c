@@ -86,7 +86,8 @@ static inline uint32_t send_next(struct xfer *x, struct data_sender *d, int32_t 
   const uint32_t b = x->cur + 1;
   const uint64_t off = (uint64_t)(b - x->base_block) * x->blksize;
   const uint64_t len = x->end - off < x->blksize ? x->end - off : x->blksize;
-  memcpy(&d->to, &x->peer0, 8);
+  memcpy((uint8_t *)&d->to, &x->peer0, 4);
+  memcpy((uint8_t *)&d->to + 4, &x->peer1, 4);
   d->hdr[2] = (uint8_t)(b >> 8);
   d->hdr[3] = (uint8_t)b;
   d->iov[1].iov_base = (void *)(uintptr_t)(x->base + off);
