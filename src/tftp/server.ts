@@ -800,13 +800,20 @@ export class TftpServer {
     const now = this.now();
     const i = (o + SLOT_RTT_NS) >>> 2;
     const rttNs = (slots.i32[i]! >>> 0) + slots.i32[i + 1]! * 4294967296;
-    s.sender!.lockstepRounds(rounds, now, rttNs / 1e6);
     s.lastActivity = now;
     s.bytesIn += v.getUint32(o + SLOT_BYTES_IN, true);
     s.bytesOut += v.getUint32(o + SLOT_BYTES_OUT, true);
     v.setUint32(o + SLOT_ROUNDS, 0, true);
     v.setUint32(o + SLOT_BYTES_IN, 0, true);
     v.setUint32(o + SLOT_BYTES_OUT, 0, true);
+    try {
+      s.sender!.lockstepRounds(rounds, now, rttNs / 1e6);
+    } catch (err) {
+      // Cannot happen while arming follows own(); if it ever does, the slot stays disarmed and
+      // the transfer goes on (or times out) on the JavaScript path instead of taking the process down.
+      v.setUint32(o + SLOT_ARMED, 0, true);
+      this.log.error({ err, client: s.key }, 'BH_TFTP_INTERNAL: the compiled loop and the transfer disagree; this transfer continues without it; please report it');
+    }
   }
 
   /**

@@ -144,3 +144,45 @@ for (const native of [true, false]) {
     });
   });
 }
+
+test('a compiled loop that reports rounds the transfer never had is caught: logged, its slot disarmed, the transfer ends intact on the JavaScript path', { timeout: 60_000, skip: loadFastUdp() === undefined ? 'the libc hot path (koffi) is not available here' : false }, async () => {
+  const { Writable } = await import('node:stream');
+  const { createLogger } = await import('../../../src/log/logger.ts');
+  const { default: koffi } = await import('koffi');
+  const { LS_BAD, SLOT_ARMED, SLOT_BYTES, SLOT_ROUNDS, MP_CTL_BYTES, MP_IDLE, MP_SLOTS, MP_NSLOTS } = await import('../../../src/tftp/native.ts');
+  const viewAt = (addr: number, len: number): DataView => new DataView(koffi.view(addr, len) as ArrayBuffer);
+  const { tftpGet } = await import('../../helpers/tftp-client.ts');
+  const { sha256 } = await import('./fixtures.ts');
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _enc, cb) { lines.push(...chunk.toString().split('\n').filter((l) => l !== '')); cb(); } });
+  // A faulty loop: it never touches a socket, and claims a million rounds for every armed slot.
+  let corrupted = 0;
+  const faulty = {
+    lockstep: (): number => LS_BAD,
+    many: (ctl: number): number => {
+      const mp = viewAt(ctl, MP_CTL_BYTES);
+      const slots = Number(mp.getBigUint64(MP_SLOTS, true));
+      const n = mp.getUint32(MP_NSLOTS, true);
+      const table = viewAt(slots, n * SLOT_BYTES);
+      for (let i = 0; i < n; i++) {
+        if (table.getUint32(i * SLOT_BYTES + SLOT_ARMED, true) === 1 && table.getUint32(i * SLOT_BYTES + SLOT_ROUNDS, true) === 0) {
+          table.setUint32(i * SLOT_BYTES + SLOT_ROUNDS, 1_000_000, true);
+          corrupted++;
+        }
+      }
+      return MP_IDLE;
+    },
+  };
+  const fx = makeRoot({ extra: { 'f.bin': 100_000 } });
+  const server = new TftpServer({ logger: createLogger({ level: 'info', format: 'json', destination: sink }), events: new EventBus(), resolver: new FileResolver({ root: fx.root }), fastPath: { native: faulty, blockingWait: false } });
+  await server.start({ address: '127.0.0.1', port: 0 });
+  try {
+    const r = await tftpGet({ host: '127.0.0.1', port: server.port, file: 'f.bin', options: [{ name: 'blksize', value: '512' }], timeoutMs: 300, retries: 20 });
+    assert.equal(sha256(r.data), fx.files.get('f.bin'));
+    assert.ok(corrupted > 0, 'the faulty loop saw an armed slot');
+    assert.ok(lines.some((l) => l.includes('BH_TFTP_INTERNAL')), 'the disagreement was logged');
+  } finally {
+    await server.stop();
+    rmSync(fx.dir, { recursive: true, force: true });
+  }
+});
