@@ -77,6 +77,7 @@ export const MP_EMPTY = 1; // the slot at MP_SLOT was readable but had nothing t
 export const MP_IDLE = 2; // an epoll wait returned nothing
 export const MP_YIELD = 3; // the time slice is used up
 export const MP_ERROR = 4; // epoll_wait failed (errno at MP_ERR)
+export const MP_BAD = 5; // the control block is inconsistent: nothing was done
 export const MP_LISTEN = 6; // a listening socket in the set is readable (a new request is waiting)
 /** The epoll data that marks a listening socket in the set. */
 export const LISTEN_MARK = 0xffffffff;

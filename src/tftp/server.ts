@@ -731,6 +731,7 @@ export class TftpServer {
     const fast = this.fast!;
     if (this.epfd < 0) {
       this.epfd = fast.epollCreate();
+      this.mp?.view.setInt32(MP_EPFD, this.epfd, true);
       for (const l of this.listeners) this.watchListener(l);
     }
     if (this.epfd < 0) return;
@@ -941,7 +942,6 @@ export class TftpServer {
   private driveMany(wait: number, first: boolean, start: number): boolean {
     const { raw, view } = this.mp!;
     if (this.toArm.size > 0) this.armQueued();
-    view.setInt32(MP_EPFD, this.epfd, true);
     writeNs(view, MP_WAIT_NS, wait);
     writeNs(view, MP_SLICE_NS, this.sliceLeftNs(start));
     const st = this.native!.many(raw.addr);

@@ -1,13 +1,12 @@
 // The compiled loops refuse a control block they cannot trust, without touching a socket.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CTL_BYTES, CTL_BLKSIZE, CTL_CUR, CTL_FD, CTL_RCAP, CTL_TOTAL, LS_BAD, loadNativeLoop, MP_CTL_BYTES } from '../../../src/tftp/native.ts';
+import { CTL_BYTES, CTL_BLKSIZE, CTL_CUR, CTL_FD, CTL_RCAP, CTL_TOTAL, LS_BAD, loadNativeLoop, MP_BAD, MP_CTL_BYTES } from '../../../src/tftp/native.ts';
 import { loadFastUdp } from '../../../src/tftp/udp-fast.ts';
 
 const native = loadNativeLoop();
 const fast = loadFastUdp();
 const skip = native === undefined || fast === undefined ? 'the compiled loop is not built here' : false;
-const MP_BAD = 5;
 
 test('a missing, odd or misaligned address is refused (BAD), not followed', { skip }, () => {
   for (const addr of [0, -8, 8, 4096, 65536.5, Number.NaN, 2 ** 60]) {
