@@ -798,23 +798,33 @@ export class TftpServer {
     const o = s.slot * SLOT_BYTES;
     const rounds = v.getUint32(o + SLOT_ROUNDS, true);
     if (rounds === 0) return;
-    const now = this.now();
     const i = (o + SLOT_RTT_NS) >>> 2;
     const rttNs = (slots.i32[i]! >>> 0) + slots.i32[i + 1]! * 4294967296;
-    s.lastActivity = now;
-    s.bytesIn += v.getUint32(o + SLOT_BYTES_IN, true);
-    s.bytesOut += v.getUint32(o + SLOT_BYTES_OUT, true);
+    const bytesIn = v.getUint32(o + SLOT_BYTES_IN, true);
+    const bytesOut = v.getUint32(o + SLOT_BYTES_OUT, true);
     v.setUint32(o + SLOT_ROUNDS, 0, true);
     v.setUint32(o + SLOT_BYTES_IN, 0, true);
     v.setUint32(o + SLOT_BYTES_OUT, 0, true);
     try {
-      s.sender!.lockstepRounds(rounds, now, rttNs / 1e6);
+      this.takeRounds(s, rounds, rttNs, bytesIn, bytesOut);
     } catch (err) {
       // Cannot happen while arming follows own(); if it ever does, the slot stays disarmed and
       // the transfer goes on (or times out) on the JavaScript path instead of taking the process down.
       v.setUint32(o + SLOT_ARMED, 0, true);
       this.log.error({ err, client: s.key }, 'BH_TFTP_INTERNAL: the compiled loop and the transfer disagree; this transfer continues without it; please report it');
     }
+  }
+
+  /**
+   * Takes `rounds` lock-step rounds the compiled loop ran for this session into its sender,
+   * activity and byte counts (the server-wide counters are taken per loop call).
+   */
+  private takeRounds(s: Session, rounds: number, rttNs: number, bytesIn: number, bytesOut: number): void {
+    const now = this.now();
+    s.sender!.lockstepRounds(rounds, now, rttNs / 1e6);
+    s.lastActivity = now;
+    s.bytesIn += bytesIn;
+    s.bytesOut += bytesOut;
   }
 
   /**
@@ -946,12 +956,7 @@ export class TftpServer {
     writeNs(view, MP_SLICE_NS, this.sliceLeftNs(start));
     const st = this.native!.many(raw.addr);
     const rounds = view.getUint32(MP_ROUNDS, true);
-    if (rounds > 0) {
-      const out = Number(view.getBigUint64(MP_BYTES_OUT, true));
-      this.m.bytesSent += out;
-      this.m.packetsSent += rounds;
-      this.m.nativeRounds += rounds;
-    }
+    if (rounds > 0) this.countRounds(rounds, Number(view.getBigUint64(MP_BYTES_OUT, true)));
     const waits = view.getUint32(MP_WAITS, true);
     if (wait > 0 && waits > 0) this.waitMisses = 0;
     if (st === MP_PACKET || st === MP_EMPTY) {
@@ -1075,6 +1080,13 @@ export class TftpServer {
     }
   }
 
+  /** Server-wide counters for rounds run in the compiled loop (one DATA datagram each). */
+  private countRounds(rounds: number, bytesOut: number): void {
+    this.m.bytesSent += bytesOut;
+    this.m.packetsSent += rounds;
+    this.m.nativeRounds += rounds;
+  }
+
   /** True when the compiled loop can take over: lock-step, one block in flight, its payload in memory. */
   private lockstepReady(s: Session): boolean {
     const sender = s.sender!;
@@ -1102,15 +1114,9 @@ export class TftpServer {
     const st = this.native!.lockstep(raw.addr);
     const rounds = view.getUint32(CTL_ROUNDS, true);
     if (rounds > 0) {
-      const now = this.now();
       const out = Number(view.getBigUint64(CTL_BYTES_OUT, true));
-      sender.lockstepRounds(rounds, now, Number(view.getBigInt64(CTL_LAST_RTT_NS, true)) / 1e6);
-      s.lastActivity = now;
-      s.bytesIn += Number(view.getBigUint64(CTL_BYTES_IN, true));
-      s.bytesOut += out;
-      this.m.bytesSent += out;
-      this.m.packetsSent += rounds;
-      this.m.nativeRounds += rounds;
+      this.takeRounds(s, rounds, Number(view.getBigInt64(CTL_LAST_RTT_NS, true)), Number(view.getBigUint64(CTL_BYTES_IN, true)), out);
+      this.countRounds(rounds, out);
     }
     return st;
   }
