@@ -10,7 +10,10 @@
 //   many(ctl): the transfers of an epoll set, one slot each (struct mp_ctl, struct ms_slot).
 //
 // Per round the loops make the same system calls as the JavaScript hot path (recvfrom, sendmsg;
-// epoll_wait once per batch), without going through JavaScript and N-API in between.
+// epoll_wait once per batch), without going through JavaScript and N-API in between. The two
+// per-round calls are made with syscall(2): in a process with threads (Node always has them),
+// glibc's own wrappers are cancellation points and switch the thread's cancellation state around
+// each call (~1.5 % of the server's time with 50 clients); nothing here is ever cancelled.
 //
 // Control blocks and slots are memory the JavaScript side owns (ArrayBuffers, which never move);
 // their layouts are mirrored by CTL_*, SLOT_* and MP_* in src/tftp/native.ts.
@@ -23,8 +26,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 // What both loops know of one transfer: the first 48 octets of struct ls_ctl and struct ms_slot.
 struct xfer {
@@ -92,7 +97,7 @@ static inline uint32_t send_next(struct xfer *x, struct data_sender *d, int32_t 
   d->hdr[3] = (uint8_t)b;
   d->iov[1].iov_base = (void *)(uintptr_t)(x->base + off);
   d->iov[1].iov_len = len;
-  if (sendmsg(x->fd, &d->mh, MSG_DONTWAIT) < 0) *err = errno;
+  if (syscall(SYS_sendmsg, x->fd, &d->mh, MSG_DONTWAIT) < 0) *err = errno;
   x->cur = b;
   return (uint32_t)(4 + len);
 }
@@ -115,7 +120,7 @@ static void receiver_init(struct receiver *r, uint64_t buf, uint32_t cap, uint64
 
 static inline ssize_t receive(const struct receiver *r, int fd, int flags) {
   socklen_t fromlen = sizeof(struct sockaddr_in);
-  return recvfrom(fd, r->buf, r->cap, flags, r->from, &fromlen);
+  return syscall(SYS_recvfrom, fd, r->buf, r->cap, flags, r->from, &fromlen);
 }
 
 // ---- one transfer: blocking receive ----
