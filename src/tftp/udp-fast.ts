@@ -237,10 +237,39 @@ export function sockaddrWords(b: Buffer): [number, number] {
  * (test/integration/tftp/native-loop.test.ts fails then, so it does not go unnoticed).
  */
 export function dgramFd(socket: object): number {
+  const fd = dgramHandle(socket)?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
+}
+
+/**
+ * libuv's watch over a bound node:dgram socket: `stop()` makes the event loop stop reading it
+ * (datagrams then wait in the socket for whoever reads it directly), `start()` makes it read it
+ * again. Node has no public API for this either: these are the internal handle's `recvStop` and
+ * `recvStart`, the calls dgram itself makes when a socket starts listening and when it closes
+ * (both are idempotent). Undefined when they are missing; the caller then leaves libuv watching.
+ */
+export interface DgramWatch {
+  stop(): void;
+  start(): void;
+}
+
+export function dgramWatch(socket: object): DgramWatch | undefined {
+  const h = dgramHandle(socket);
+  if (h === undefined || typeof h.recvStop !== 'function' || typeof h.recvStart !== 'function') return undefined;
+  const recvStop = h.recvStop as (this: unknown) => number;
+  const recvStart = h.recvStart as (this: unknown) => number;
+  return {
+    stop: () => void recvStop.call(h),
+    start: () => void recvStart.call(h),
+  };
+}
+
+/** A bound node:dgram socket's internal handle (a UDPWrap with an `fd`), found among its symbol-keyed state. */
+function dgramHandle(socket: object): Record<string, unknown> | undefined {
   for (const sym of Object.getOwnPropertySymbols(socket)) {
-    const state = (socket as Record<symbol, unknown>)[sym] as { handle?: { fd?: unknown } } | undefined;
-    const fd = state?.handle?.fd;
-    if (typeof fd === 'number' && fd >= 0) return fd;
+    const state = (socket as Record<symbol, unknown>)[sym] as { handle?: Record<string, unknown> } | undefined;
+    const h = state?.handle;
+    if (h !== undefined && h !== null && typeof h === 'object' && typeof h.fd === 'number' && h.fd >= 0) return h;
   }
-  return -1;
+  return undefined;
 }

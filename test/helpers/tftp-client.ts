@@ -18,6 +18,8 @@ export interface GetOptions {
   localAddress?: string;
   /** Network faults injected in the client, for tests on kernels without tc netem. */
   faults?: Faults;
+  /** Holds the ACK of this block back for `ms` milliseconds (a client that stalls once, then goes on). */
+  pause?: { afterBlock: number; ms: number };
   /** Called once with the server's transfer address (its TID), when the first answer comes. */
   onPeer?: (peer: { address: string; port: number }) => void;
 }
@@ -131,6 +133,17 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
         const last = p.data.length < blksize;
         if (last || inWindow >= windowsize) {
           inWindow = 0;
+          if (o.pause !== undefined && expected === o.pause.afterBlock && !last) {
+            const block = expected;
+            clearTimeout(timer);
+            setTimeout(() => {
+              if (closed) return;
+              ack(block);
+              arm();
+            }, o.pause.ms);
+            expected++;
+            return;
+          }
           ack(expected);
         }
         expected++;

@@ -120,6 +120,48 @@ for (const native of [true, false]) {
       }
     });
 
+    test('while transfers keep the thread busy their sockets leave the event loop\'s watch; when it goes idle they are watched again (a stalled client is heard)', async () => {
+      // A 0.01 ms slice: every drive() uses its slice up, so the sockets leave the watch at once.
+      // A 4 s retransmission timeout: nothing but the idle hot path puts the stalled client's
+      // socket back under the watch during its pause (a retransmission would, too).
+      const busy = new TftpServer({
+        logger: silentLogger(),
+        events: new EventBus(),
+        limits: { maxRetries: 10, timeoutMs: 4000, minTimeoutMs: 4000 },
+        resolver: new FileResolver({ root: fx.root }),
+        fastPath: { nativeLoop: native, blockingWait: false, sliceMs: 0.01 },
+      });
+      await busy.start({ address: '127.0.0.1', port: 0 });
+      const samples: { active: number; unwatched: number }[] = [];
+      const sampler = setInterval(() => {
+        const m = busy.metrics();
+        samples.push({ active: m.active, unwatched: m.unwatched });
+      }, 2);
+      try {
+        const options = [{ name: 'blksize', value: '512' }];
+        const [a, b] = await Promise.all([
+          getInChild({ host: '127.0.0.1', port: busy.port, file: 'mid.bin', options }),
+          getInChild({ host: '127.0.0.1', port: busy.port, file: 'mid.bin', options, timeoutMs: 3000, pause: { afterBlock: 150, ms: 600 } }),
+        ]);
+        assert.equal(a.sha256, fx.files.get('mid.bin'), a.error);
+        assert.equal(b.sha256, fx.files.get('mid.bin'), b.error);
+        for (let i = 0; i < 100 && busy.activeSessions > 0; i++) await new Promise((r) => setTimeout(r, 20));
+        const m = busy.metrics();
+        assert.ok(m.watchPauses > 0, 'the busy transfers\' sockets left the event loop\'s watch');
+        assert.equal(m.unwatched, 0, 'idle: every socket is watched again');
+        assert.equal(m.retransmits, 0);
+        const first = samples.findIndex((x) => x.unwatched > 0);
+        assert.ok(first >= 0, 'sampled while sockets were out of the watch');
+        assert.ok(
+          samples.slice(first).some((x) => x.active > 0 && x.unwatched === 0),
+          'while a transfer waited for its stalled client, with nothing else to do, its socket was watched again',
+        );
+      } finally {
+        clearInterval(sampler);
+        await busy.stop();
+      }
+    });
+
     test('a stranger sending to the transfer\'s port gets ERROR 5 and the transfer goes on', async () => {
       const r = await getInChild({ host: '127.0.0.1', port: server.port, file: 'roll.bin', options: [{ name: 'blksize', value: '8' }] }, 20);
       assert.equal(r.sha256, fx.files.get('roll.bin'), r.error);
