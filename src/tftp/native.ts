@@ -31,7 +31,7 @@ export const CTL_BYTES_IN = 112;
 export const CTL_LAST_RTT_NS = 120;
 export const CTL_BYTES = 128;
 /** The module's `abi` export this code was written for (raised with any change of the layout or codes). */
-const ABI = 3;
+const ABI = 4;
 
 /** Byte offsets in a slot of the many-transfer loop (struct ms_slot). */
 export const SLOT_FD = 0;
@@ -70,6 +70,8 @@ export const MP_ERR = 76;
 export const MP_BYTES_OUT = 80;
 export const MP_WAITS = 88;
 export const MP_CTL_BYTES = 96;
+/** The most events one many() call may ask epoll for (MANY_MAX_EVENTS in the C code: more is refused as MP_BAD). */
+export const MANY_MAX_EVENTS = 256;
 
 /** How a many() call ended. */
 export const MP_PACKET = 0; // a datagram it did not handle, of the slot at MP_SLOT, is in the receive buffer

@@ -77,6 +77,7 @@ import {
   LISTEN_MARK,
   MP_LEN,
   MP_MAX_EVENTS,
+  MANY_MAX_EVENTS,
   MP_NSLOTS,
   MP_PACKET,
   MP_RBUF,
@@ -422,7 +423,7 @@ export class TftpServer {
       mpView.setUint32(MP_NSLOTS, this.limits.maxSessions, true);
       mpView.setBigUint64(MP_SLOTS, BigInt(slotRaw.addr), true);
       mpView.setBigUint64(MP_EVENTS, BigInt(this.mem!.addr + MEM_EVENTS), true);
-      mpView.setUint32(MP_MAX_EVENTS, MAX_EVENTS, true);
+      mpView.setUint32(MP_MAX_EVENTS, Math.min(MAX_EVENTS, MANY_MAX_EVENTS), true);
       mpView.setUint32(MP_RCAP, RECV_BYTES, true);
       mpView.setBigUint64(MP_RBUF, BigInt(this.mem!.addr), true);
       mpView.setBigUint64(MP_FROM, BigInt(this.mem!.addr + MEM_FROM), true);
