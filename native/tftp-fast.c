@@ -24,7 +24,9 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <string.h>
+#include <linux/io_uring.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -87,7 +89,9 @@ static void sender_init(struct data_sender *d) {
 // Sends the block after x's block in flight and makes it the block in flight; returns the octets
 // sent, header included. A failed send is a lost datagram (its errno goes to *err): the
 // retransmission timer in JavaScript resends it, as on the JavaScript path.
-static inline uint32_t send_next(struct xfer *x, struct data_sender *d, int32_t *err) {
+// Makes d the datagram of the block after x's block in flight, and that block the block in flight;
+// returns its octets, header included.
+static inline uint32_t prepare_next(struct xfer *x, struct data_sender *d) {
   const uint32_t b = x->cur + 1;
   const uint64_t off = (uint64_t)(b - x->base_block) * x->blksize;
   const uint64_t len = x->end - off < x->blksize ? x->end - off : x->blksize;
@@ -97,9 +101,14 @@ static inline uint32_t send_next(struct xfer *x, struct data_sender *d, int32_t 
   d->hdr[3] = (uint8_t)b;
   d->iov[1].iov_base = (void *)(uintptr_t)(x->base + off);
   d->iov[1].iov_len = len;
-  if (syscall(SYS_sendmsg, x->fd, &d->mh, MSG_DONTWAIT) < 0) *err = errno;
   x->cur = b;
   return (uint32_t)(4 + len);
+}
+
+static inline uint32_t send_next(struct xfer *x, struct data_sender *d, int32_t *err) {
+  const uint32_t out = prepare_next(x, d);
+  if (syscall(SYS_sendmsg, x->fd, &d->mh, MSG_DONTWAIT) < 0) *err = errno;
+  return out;
 }
 
 // Where a datagram lands: the receive buffer and the source sockaddr_in, whose first two 32-bit
@@ -221,12 +230,13 @@ struct mp_ctl {
   int32_t err;          // 76
   uint64_t bytes_out;   // 80 octets sent in this call
   uint32_t waits;       // 88 epoll waits that returned descriptors
-  uint32_t pad;         // 92
+  uint32_t flags;       // 92 in: MP_F_URING: send each batch's blocks with one io_uring_enter (when available)
 };                      // 96
 
 _Static_assert(sizeof(struct mp_ctl) == 96, "mp_ctl layout");
 
 enum { MP_PACKET = 0, MP_EMPTY = 1, MP_IDLE = 2, MP_YIELD = 3, MP_ERROR = 4, MP_BAD = 5, MP_LISTEN = 6 };
+#define MP_F_URING 1u
 
 // The epoll data of a listening socket in the set: when it is readable (a new request), the loop
 // returns at once so that the event loop reads it without waiting for the slice to end.
@@ -249,6 +259,144 @@ static int wait_events(int epfd, struct epoll_event *ev, int max, int64_t wait_n
 // The most events one epoll wait may return (mp_ctl.max_events); the JavaScript side asks for 256.
 #define MANY_MAX_EVENTS 256
 
+// ---- one system call for a batch's sends: io_uring ----
+//
+// The next blocks of one epoll batch go to the kernel in one io_uring_enter (one IORING_OP_SENDMSG
+// each, MSG_DONTWAIT: each completes, or fails, inline, as sendmsg(2) would). This kernel runs
+// without preemption inside a system call (PREEMPT_NONE / VOLUNTARY, the usual server setting), so
+// the clients woken by these sends run after the whole batch went out, instead of preempting the
+// server after each send. Where io_uring is not available (kernel before 5.6, disabled by
+// sysctl kernel.io_uring_disabled, refused by a seccomp filter) or fails once, each block goes
+// out by its own sendmsg(2) as before. One ring per thread, made on first use, kept for the life
+// of the process (its descriptor is close-on-exec).
+
+struct uring {
+  int fd;                 // the ring; -1: not made yet; -2: not available (send one by one)
+  unsigned *sq_tail, *sq_array, *cq_head, *cq_tail;
+  unsigned sq_mask, cq_mask;
+  struct io_uring_sqe *sqes;
+  struct io_uring_cqe *cqes;
+  struct data_sender d[MANY_MAX_EVENTS]; // the datagrams in flight in the ring
+};
+
+static __thread struct uring ring = {.fd = -1};
+
+static int uring_setup(struct uring *u) {
+  struct io_uring_params p;
+  memset(&p, 0, sizeof p);
+  p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
+  int fd = (int)syscall(__NR_io_uring_setup, MANY_MAX_EVENTS, &p);
+  if (fd < 0 && errno == EINVAL) { // a kernel before 6.0 does not know all these flags
+    memset(&p, 0, sizeof p);
+    fd = (int)syscall(__NR_io_uring_setup, MANY_MAX_EVENTS, &p);
+  }
+  if (fd < 0) return -1;
+  const size_t sq_sz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+  const size_t cq_sz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+  const size_t sz = sq_sz > cq_sz ? sq_sz : cq_sz;
+  uint8_t *rp = MAP_FAILED;
+  void *sqes = MAP_FAILED;
+  const uint32_t need = IORING_FEAT_SINGLE_MMAP | IORING_FEAT_NODROP | IORING_FEAT_EXT_ARG; // Linux 5.11
+  if ((p.features & need) == need && p.sq_entries >= MANY_MAX_EVENTS) {
+    rp = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING);
+    if (rp != MAP_FAILED) sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
+  }
+  if (sqes == MAP_FAILED) {
+    if (rp != MAP_FAILED) munmap(rp, sz);
+    close(fd);
+    return -1;
+  }
+  u->sq_tail = (unsigned *)(rp + p.sq_off.tail);
+  u->sq_array = (unsigned *)(rp + p.sq_off.array);
+  u->sq_mask = *(unsigned *)(rp + p.sq_off.ring_mask);
+  u->cq_head = (unsigned *)(rp + p.cq_off.head);
+  u->cq_tail = (unsigned *)(rp + p.cq_off.tail);
+  u->cq_mask = *(unsigned *)(rp + p.cq_off.ring_mask);
+  u->sqes = sqes;
+  u->cqes = (struct io_uring_cqe *)(rp + p.cq_off.cqes);
+  for (int i = 0; i < MANY_MAX_EVENTS; i++) sender_init(&u->d[i]);
+  u->fd = fd;
+  return 0;
+}
+
+// Takes in the completions of the ring: the first failure's errno goes to *err; returns how many.
+static unsigned uring_reap(struct uring *u, int32_t *err) {
+  unsigned head = *u->cq_head;
+  const unsigned tail = __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE);
+  unsigned n = 0;
+  for (; head != tail; head++, n++) {
+    const int32_t res = u->cqes[head & u->cq_mask].res;
+    if (res < 0 && *err == 0) *err = -res;
+  }
+  __atomic_store_n(u->cq_head, head, __ATOMIC_RELEASE);
+  return n;
+}
+
+// True when this thread has a ring (made now if need be).
+static int uring_ready(void) {
+  if (ring.fd == -1 && uring_setup(&ring) < 0) ring.fd = -2;
+  return ring.fd >= 0;
+}
+
+// Waits up to 1 s for `want` more completions; returns how many came. A send with MSG_DONTWAIT
+// completes inline, so this wait returns at once; it is bounded all the same.
+static unsigned uring_wait(struct uring *u, unsigned want, int32_t *err) {
+  struct __kernel_timespec ts = {.tv_sec = 1, .tv_nsec = 0};
+  struct io_uring_getevents_arg arg;
+  memset(&arg, 0, sizeof arg);
+  arg.ts = (uint64_t)(uintptr_t)&ts;
+  unsigned done = 0;
+  for (int tries = 0; done < want && tries < 8; tries++) {
+    const long r = syscall(__NR_io_uring_enter, u->fd, 0u, want - done, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof arg);
+    done += uring_reap(u, err);
+    if (r < 0 && errno != EINTR) break;
+  }
+  return done;
+}
+
+// Sends the next block of each of the n transfers (n <= MANY_MAX_EVENTS) and makes it their block
+// in flight; their octets go to out[i]. The first failed send's errno goes to *err (a lost
+// datagram: the retransmission timer in JavaScript resends it). With use_ring, through the
+// thread's ring when it has one; it returns once every send has completed, so the datagrams in
+// u->d can be reused (if one ever did not complete, the ring is no longer used and u->d stays
+// as it is for the kernel).
+static void send_batch(struct ms_slot *const *xs, int n, int use_ring, uint32_t *out, struct data_sender *one, int32_t *err) {
+  struct uring *const u = &ring;
+  if (!use_ring || n < 2 || !uring_ready()) {
+    for (int i = 0; i < n; i++) out[i] = send_next(&xs[i]->x, one, err);
+    return;
+  }
+  unsigned tail = *u->sq_tail;
+  for (int i = 0; i < n; i++) {
+    struct data_sender *const d = &u->d[i];
+    out[i] = prepare_next(&xs[i]->x, d);
+    const unsigned idx = tail & u->sq_mask;
+    struct io_uring_sqe *const q = &u->sqes[idx];
+    memset(q, 0, sizeof *q);
+    q->opcode = IORING_OP_SENDMSG;
+    q->fd = xs[i]->x.fd;
+    q->addr = (uint64_t)(uintptr_t)&d->mh;
+    q->len = 1;
+    q->msg_flags = MSG_DONTWAIT;
+    q->user_data = (uint64_t)i;
+    u->sq_array[idx] = idx;
+    tail++;
+  }
+  __atomic_store_n(u->sq_tail, tail, __ATOMIC_RELEASE);
+  const long submitted = syscall(__NR_io_uring_enter, u->fd, (unsigned)n, 0u, 0u, NULL, 0);
+  const unsigned took = submitted < 0 ? 0 : (unsigned)submitted;
+  unsigned done = uring_reap(u, err);
+  if (done < took) done += uring_wait(u, took - done, err);
+  if (took != (unsigned)n || done != took) {
+    // The ring did not take them all, or did not finish what it took: stop using it (entries it
+    // did not take stay unsubmitted for good), and send what it did not take one by one.
+    u->fd = -2;
+    for (unsigned i = took; i < (unsigned)n; i++) {
+      if (syscall(SYS_sendmsg, xs[i]->x.fd, &u->d[i].mh, MSG_DONTWAIT) < 0 && *err == 0) *err = errno;
+    }
+  }
+}
+
 // Each epoll wait's ready sockets are handled in two passes: first every ordinary ACK is read
 // (and checked), then every next block is sent. Sending after all the reads, rather than after
 // each read, lets the clients woken by the sends queue up behind this batch instead of preempting
@@ -268,6 +416,7 @@ static int run_many(void *p) {
   struct ms_slot *const slots = (struct ms_slot *)(uintptr_t)c->slots;
   struct epoll_event *const ev = (struct epoll_event *)(uintptr_t)c->events;
   struct ms_slot *acked[MANY_MAX_EVENTS];
+  uint32_t outs[MANY_MAX_EVENTS];
   struct receiver r;
   receiver_init(&r, c->rbuf, c->rcap, c->from);
   struct data_sender d;
@@ -303,17 +452,17 @@ static int run_many(void *p) {
       s->bytes_in += (uint32_t)got;
       acked[nacked++] = s;
     }
+    int32_t e = 0;
+    send_batch(acked, nacked, (c->flags & MP_F_URING) != 0, outs, &d, &e);
+    if (e != 0 && code < 0) c->err = e; // err belongs to the returned datagram, if any
     for (int i = 0; i < nacked; i++) {
       struct ms_slot *const s = acked[i];
-      int32_t e = 0;
-      const uint32_t out = send_next(&s->x, &d, &e);
-      if (e != 0 && code < 0) c->err = e; // err belongs to the returned datagram, if any
       s->rounds++;
-      s->bytes_out += out;
+      s->bytes_out += outs[i];
       s->rtt_ns = t - s->sent_ns;
       s->sent_ns = t;
       c->rounds++;
-      c->bytes_out += out;
+      c->bytes_out += outs[i];
     }
     if (code >= 0) return code;
     t = now_ns();
@@ -345,6 +494,15 @@ static napi_value lockstep(napi_env env, napi_callback_info info) { return call_
 
 static napi_value many(napi_env env, napi_callback_info info) { return call_ctl(env, info, run_many, MP_BAD); }
 
+// batchRing(): true when the calling thread has an io_uring for many()'s batch sends (made now
+// if need be); false where the kernel or its settings do not allow one.
+static napi_value batch_ring(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_get_boolean(env, uring_ready(), &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_value size;
@@ -352,11 +510,13 @@ static napi_value init(napi_env env, napi_value exports) {
   if (napi_set_named_property(env, exports, "lockstep", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "many", NAPI_AUTO_LENGTH, many, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "many", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "batchRing", NAPI_AUTO_LENGTH, batch_ring, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "batchRing", fn) != napi_ok) return NULL;
   napi_value abi;
   napi_create_uint32(env, (uint32_t)sizeof(struct ls_ctl), &size);
   napi_set_named_property(env, exports, "ctlBytes", size);
-  // Raised whenever struct ls_ctl or the LS_* codes change (src/tftp/native.ts checks it).
-  napi_create_uint32(env, 4, &abi);
+  // Raised whenever a control block's layout, a code or a flag changes (src/tftp/native.ts checks it).
+  napi_create_uint32(env, 5, &abi);
   napi_set_named_property(env, exports, "abi", abi);
   return exports;
 }

@@ -89,13 +89,13 @@ async function bindTftp(config: ResolvedConfig, log: Logger, registry: Generated
         resolver,
         registry,
         limits: { maxSessions: config.tftp.max_sessions, maxSessionsPerIp: config.tftp.max_sessions_per_client, idleTimeoutMs: config.tftp.idle_timeout * 1000 },
-        fastPath: { gso: config.tftp.gso, blockingWait: config.tftp.blocking_wait, nativeLoop: config.tftp.native_loop },
+        fastPath: { gso: config.tftp.gso, blockingWait: config.tftp.blocking_wait, nativeLoop: config.tftp.native_loop, ioUring: config.tftp.io_uring },
       });
       await server.start({ socket });
       const address = socket.address();
       return {
         name: 'tftp',
-        describe: () => ({ address: address.address, port: address.port, root: config.boot_root, lockstep: server.lockstepPath }),
+        describe: () => ({ address: address.address, port: address.port, root: config.boot_root, lockstep: server.lockstepPath, batchSend: server.batchSendPath }),
         async stop(graceMs: number): Promise<void> {
           // Let running transfers finish within the grace period, then cut the rest (ERROR 0).
           const deadline = Date.now() + graceMs;

@@ -31,7 +31,7 @@ export const CTL_BYTES_IN = 112;
 export const CTL_LAST_RTT_NS = 120;
 export const CTL_BYTES = 128;
 /** The module's `abi` export this code was written for (raised with any change of the layout or codes). */
-const ABI = 4;
+const ABI = 5;
 
 /** Byte offsets in a slot of the many-transfer loop (struct ms_slot). */
 export const SLOT_FD = 0;
@@ -69,7 +69,10 @@ export const MP_ROUNDS = 72;
 export const MP_ERR = 76;
 export const MP_BYTES_OUT = 80;
 export const MP_WAITS = 88;
+export const MP_FLAGS = 92;
 export const MP_CTL_BYTES = 96;
+/** MP_FLAGS: send each epoll batch's next blocks with one io_uring_enter (where the thread has a ring: batchRing()). */
+export const MP_F_URING = 1;
 /** The most events one many() call may ask epoll for (MANY_MAX_EVENTS in the C code: more is refused as MP_BAD). */
 export const MANY_MAX_EVENTS = 256;
 
@@ -96,6 +99,12 @@ export interface NativeLoop {
   lockstep(ctl: number): number;
   /** Runs the many-transfer loop on the control block at `ctl` (8-aligned); one of MP_*. */
   many(ctl: number): number;
+  /**
+   * True when the calling thread has an io_uring for many()'s batch sends (made on the first
+   * call); false where the kernel (before 5.11) or its settings (kernel.io_uring_disabled, a
+   * seccomp filter) do not allow one. Absent: never.
+   */
+  batchRing?(): boolean;
 }
 
 let loaded: NativeLoop | null | undefined;
@@ -105,9 +114,9 @@ let loadError: string | undefined;
 export function loadNativeLoop(): NativeLoop | undefined {
   if (loaded !== undefined) return loaded ?? undefined;
   try {
-    const mod = createRequire(import.meta.url)(NATIVE_MODULE_PATH) as { lockstep?: unknown; many?: unknown; ctlBytes?: unknown; abi?: unknown };
-    if (typeof mod.lockstep !== 'function' || typeof mod.many !== 'function' || mod.ctlBytes !== CTL_BYTES || mod.abi !== ABI) throw new Error(`${NATIVE_MODULE_PATH} is not this version's module (rebuild: npm run build:native)`);
-    loaded = { lockstep: mod.lockstep as (ctl: number) => number, many: mod.many as (ctl: number) => number };
+    const mod = createRequire(import.meta.url)(NATIVE_MODULE_PATH) as { lockstep?: unknown; many?: unknown; batchRing?: unknown; ctlBytes?: unknown; abi?: unknown };
+    if (typeof mod.lockstep !== 'function' || typeof mod.many !== 'function' || typeof mod.batchRing !== 'function' || mod.ctlBytes !== CTL_BYTES || mod.abi !== ABI) throw new Error(`${NATIVE_MODULE_PATH} is not this version's module (rebuild: npm run build:native)`);
+    loaded = { lockstep: mod.lockstep as (ctl: number) => number, many: mod.many as (ctl: number) => number, batchRing: mod.batchRing as () => boolean };
   } catch (err) {
     loadError = (err as Error).message;
     loaded = null;

@@ -78,6 +78,8 @@ import {
   MP_LEN,
   MP_MAX_EVENTS,
   MANY_MAX_EVENTS,
+  MP_FLAGS,
+  MP_F_URING,
   MP_NSLOTS,
   MP_PACKET,
   MP_RBUF,
@@ -196,6 +198,12 @@ export interface TftpServerOptions {
      * and koffi.
      */
     nativeLoop?: boolean;
+    /**
+     * With the compiled loop, send the next blocks of each batch of ACKs that arrived together
+     * with one io_uring_enter instead of one sendmsg each (default true), where the kernel allows
+     * an io_uring; false: one sendmsg each.
+     */
+    ioUring?: boolean;
     /** The compiled loop (default loadNativeLoop()); tests pass their own. */
     native?: NativeLoop;
     /** The libc bindings (default loadFastUdp()); tests wrap them to inject failures. */
@@ -336,6 +344,8 @@ export class TftpServer {
   /** The compiled many-transfer loop's slots (struct ms_slot each) and control block (struct mp_ctl). */
   private readonly slots: { raw: RawBuffer; view: DataView; i32: Int32Array } | undefined;
   private readonly mp: { raw: RawBuffer; view: DataView } | undefined;
+  /** The compiled loop sends each batch's blocks through an io_uring (see batchSendPath). */
+  private readonly batchRing: boolean = false;
   /** Hot sessions whose slot is to be armed (again) before the compiled loop runs. */
   private readonly toArm = new Set<Session>();
   private readonly hotSet = new Set<Session>();
@@ -427,6 +437,11 @@ export class TftpServer {
       mpView.setUint32(MP_RCAP, RECV_BYTES, true);
       mpView.setBigUint64(MP_RBUF, BigInt(this.mem!.addr), true);
       mpView.setBigUint64(MP_FROM, BigInt(this.mem!.addr + MEM_FROM), true);
+      this.batchRing = fp.ioUring !== false && this.native.batchRing?.() === true;
+      if (fp.ioUring !== false && !this.batchRing && fp.native === undefined) {
+        this.log.info('BH_TFTP_IO_URING: no io_uring for the compiled loop\'s batch sends (Linux before 5.11, sysctl kernel.io_uring_disabled set, or a seccomp filter without io_uring_setup); each block goes out by its own sendmsg, which costs the server more CPU with many concurrent clients. Allow io_uring for this service, or set tftp.io_uring: false to silence this');
+      }
+      mpView.setUint32(MP_FLAGS, this.batchRing ? MP_F_URING : 0, true);
       this.mp = { raw: mpRaw, view: mpView };
     } else if (this.fast !== undefined && fp.nativeLoop !== false && fp.native === undefined) {
       this.log.info({ reason: nativeLoopError() }, 'BH_TFTP_NATIVE: the compiled TFTP loop is not built; lock-step transfers run through JavaScript (a few percent slower). To build it: install a C compiler (Debian: gcc libc6-dev), then npm run build:native and restart');
@@ -470,6 +485,11 @@ export class TftpServer {
   /** Which path runs lock-step transfers' ordinary rounds: the compiled loop (native/tftp-fast.c) or JavaScript. */
   get lockstepPath(): 'compiled' | 'javascript' {
     return this.native !== undefined ? 'compiled' : 'javascript';
+  }
+
+  /** How the compiled loop sends the blocks of ACKs that arrived together: one io_uring_enter, or one sendmsg each (also without the loop). */
+  get batchSendPath(): 'io_uring' | 'sendmsg' {
+    return this.batchRing ? 'io_uring' : 'sendmsg';
   }
 
   get activeSessions(): number {

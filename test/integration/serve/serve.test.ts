@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetLab, canUseNetns } from '../../helpers/netns.ts';
 import { Daemon } from '../../helpers/daemon.ts';
-import { NATIVE_MODULE_PATH } from '../../../src/tftp/native.ts';
+import { loadNativeLoop, NATIVE_MODULE_PATH } from '../../../src/tftp/native.ts';
 
 const root = canUseNetns();
 let lab: NetLab;
@@ -56,7 +56,7 @@ test('started as root with user: nobody, bootherd gets ready, runs as nobody, an
 
   // Port 69 was bound as root and is served as nobody: a client on the link fetches a file.
   // The ready line also says which path runs lock-step rounds: the compiled loop wherever npm ci could build it.
-  assert.deepEqual((ready['services'] as Record<string, unknown>)['tftp'], { address: '198.18.10.1', port: 69, root: boot, lockstep: existsSync(NATIVE_MODULE_PATH) ? 'compiled' : 'javascript' });
+  assert.deepEqual((ready['services'] as Record<string, unknown>)['tftp'], { address: '198.18.10.1', port: 69, root: boot, lockstep: existsSync(NATIVE_MODULE_PATH) ? 'compiled' : 'javascript', batchSend: loadNativeLoop()?.batchRing?.() === true ? 'io_uring' : 'sendmsg' });
   assert.equal(lab.exec(client, 'curl', ['-sS', '--max-time', '20', 'tftp://198.18.10.1/hello.txt']), 'served after the drop\n');
 
   // The state it created belongs to nobody.

@@ -95,30 +95,34 @@ for (const native of [true, false]) {
       }
     });
 
-    test('several transfers at once (the many-transfer loop), over loss, duplication and reordering, with a stranger', async () => {
-      // blockingWait off: a lone transfer also goes through the epoll loop, so every compiled round here is the many-transfer loop's.
-      const many = new TftpServer({ logger: silentLogger(), events: new EventBus(), limits: { maxRetries: 10 }, resolver: new FileResolver({ root: fx.root }), fastPath: { nativeLoop: native, blockingWait: false } });
-      await many.start({ address: '127.0.0.1', port: 0 });
-      try {
-        const gets = [];
-        for (let i = 0; i < 6; i++) {
-          const faults = i < 4 ? { loss: 0.03, duplicate: 0.05, reorder: 0.1, delayMs: 3, seed: i + 1 } : undefined;
-          const options = [{ name: 'blksize', value: i % 2 === 0 ? '512' : '1468' }];
-          gets.push(getInChild({ host: '127.0.0.1', port: many.port, file: i < 4 ? 'lossy.bin' : 'mid.bin', options, timeoutMs: 200, retries: 30, faults }, i === 5 ? 20 : 0));
+    for (const ioUring of native ? [true, false] : [false]) {
+      const sends = !native ? '' : ioUring ? ', each batch of sends in one io_uring_enter where the kernel allows it' : ', one sendmsg each (io_uring: false)';
+      test(`several transfers at once (the many-transfer loop${sends}), over loss, duplication and reordering, with a stranger`, async () => {
+        // blockingWait off: a lone transfer also goes through the epoll loop, so every compiled round here is the many-transfer loop's.
+        const many = new TftpServer({ logger: silentLogger(), events: new EventBus(), limits: { maxRetries: 10 }, resolver: new FileResolver({ root: fx.root }), fastPath: { nativeLoop: native, blockingWait: false, ioUring } });
+        assert.equal(many.batchSendPath, native && ioUring && loadNativeLoop()?.batchRing?.() === true ? 'io_uring' : 'sendmsg');
+        await many.start({ address: '127.0.0.1', port: 0 });
+        try {
+          const gets = [];
+          for (let i = 0; i < 6; i++) {
+            const faults = i < 4 ? { loss: 0.03, duplicate: 0.05, reorder: 0.1, delayMs: 3, seed: i + 1 } : undefined;
+            const options = [{ name: 'blksize', value: i % 2 === 0 ? '512' : '1468' }];
+            gets.push(getInChild({ host: '127.0.0.1', port: many.port, file: i < 4 ? 'lossy.bin' : 'mid.bin', options, timeoutMs: 200, retries: 30, faults }, i === 5 ? 20 : 0));
+          }
+          const results = await Promise.all(gets);
+          results.forEach((r, i) => assert.equal(r.sha256, fx.files.get(i < 4 ? 'lossy.bin' : 'mid.bin'), `client ${i}: ${r.error ?? ''}`));
+          assert.ok((results[5]!.strangerErrors ?? 0) > 0, 'the stranger got ERROR 5');
+          for (let i = 0; i < 100 && many.activeSessions > 0; i++) await new Promise((r) => setTimeout(r, 50));
+          const m = many.metrics();
+          assert.ok(m.finished >= 2, 'the transfers without faults were confirmed'); // a lossy one's last ACK may be lost (inherent in TFTP)
+          assert.ok(m.duplicateAcks > 0 && m.retransmits > 0);
+          if (native) assert.ok(m.nativeRounds > 1000, `rounds in the many-transfer loop: ${m.nativeRounds}`);
+          else assert.equal(m.nativeRounds, 0);
+        } finally {
+          await many.stop();
         }
-        const results = await Promise.all(gets);
-        results.forEach((r, i) => assert.equal(r.sha256, fx.files.get(i < 4 ? 'lossy.bin' : 'mid.bin'), `client ${i}: ${r.error ?? ''}`));
-        assert.ok((results[5]!.strangerErrors ?? 0) > 0, 'the stranger got ERROR 5');
-        for (let i = 0; i < 100 && many.activeSessions > 0; i++) await new Promise((r) => setTimeout(r, 50));
-        const m = many.metrics();
-        assert.ok(m.finished >= 2, 'the transfers without faults were confirmed'); // a lossy one's last ACK may be lost (inherent in TFTP)
-        assert.ok(m.duplicateAcks > 0 && m.retransmits > 0);
-        if (native) assert.ok(m.nativeRounds > 1000, `rounds in the many-transfer loop: ${m.nativeRounds}`);
-        else assert.equal(m.nativeRounds, 0);
-      } finally {
-        await many.stop();
-      }
-    });
+      });
+    }
 
     test('while transfers keep the thread busy their sockets leave the event loop\'s watch; when it goes idle they are watched again (a stalled client is heard)', async () => {
       // A 0.01 ms slice: every drive() uses its slice up, so the sockets leave the watch at once.

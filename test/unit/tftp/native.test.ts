@@ -118,87 +118,104 @@ test('a bound dgram socket can be taken out of the event loop\'s watch and back 
   }
 });
 
-test('many(): the ordinary ACKs of one epoll batch are all answered, those read before a datagram it leaves to JavaScript too; what comes after stays in its socket', { skip }, async () => {
-  const { default: dgram } = await import('node:dgram');
-  const { dgramFd, dgramWatch, sockaddrIn, sockaddrWords } = await import('../../../src/tftp/udp-fast.ts');
-  const { encodeAck } = await import('../../../src/protocol/tftp/packets.ts');
-  const N = await import('../../../src/tftp/native.ts');
-  const open = async (): Promise<{ s: Socket; port: number; got: Buffer[] }> => {
-    const s = dgram.createSocket('udp4');
-    const got: Buffer[] = [];
-    s.on('message', (m) => got.push(m));
-    await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
-    return { s, port: s.address().port, got };
-  };
-  const sendFrom = (from: Socket, buf: Buffer, port: number): Promise<void> => new Promise((resolve, reject) => from.send(buf, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
-  // Three transfers of a 10-block file (blksize 4), each with block 3 in flight; the server side
-  // of each is a dgram socket libuv does not read (the loop reads it).
-  const file = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyzABCD');
-  const servers = [await open(), await open(), await open()];
-  const clients = [await open(), await open(), await open()];
-  const stranger = await open();
-  const epfd = fast!.epollCreate();
-  const mem = fast!.alloc(3 * N.SLOT_BYTES + N.MP_CTL_BYTES + 16 * N.MANY_MAX_EVENTS + 2048 + 16);
-  // Offsets in `mem`: the slots, the control block, epoll events, receive buffer, source address.
-  const ctl = 3 * N.SLOT_BYTES;
-  const events = ctl + N.MP_CTL_BYTES;
-  const rbuf = events + 16 * N.MANY_MAX_EVENTS;
-  const from = rbuf + 2048;
-  const view = new DataView(mem.buf.buffer, mem.buf.byteOffset, mem.buf.length);
-  const fileAt = fast!.addressOf(file);
-  try {
-    servers.forEach((sv, i) => {
-      dgramWatch(sv.s)!.stop();
-      const fd = dgramFd(sv.s);
-      assert.ok(fast!.epollCtl(epfd, true, fd, i));
-      const o = i * N.SLOT_BYTES;
-      const [p0, p1] = sockaddrWords(sockaddrIn('127.0.0.1', clients[i]!.port)!);
-      view.setInt32(o + N.SLOT_FD, fd, true);
-      view.setUint32(o + N.SLOT_PEER0, p0, true);
-      view.setUint32(o + N.SLOT_PEER1, p1, true);
-      view.setUint32(o + N.SLOT_BLKSIZE, 4, true);
-      view.setBigUint64(o + N.SLOT_BASE, BigInt(fileAt), true);
-      view.setBigUint64(o + N.SLOT_END, BigInt(file.length), true);
-      view.setUint32(o + N.SLOT_BASE_BLOCK, 1, true);
-      view.setUint32(o + N.SLOT_AVAIL_LAST, 10, true);
-      view.setUint32(o + N.SLOT_TOTAL, 10, true);
-      view.setUint32(o + N.SLOT_CUR, 3, true);
-      view.setUint32(o + N.SLOT_ARMED, 1, true);
-    });
-    view.setInt32(ctl + N.MP_EPFD, epfd, true);
-    view.setUint32(ctl + N.MP_NSLOTS, 3, true);
-    view.setBigUint64(ctl + N.MP_SLOTS, BigInt(mem.addr), true);
-    view.setBigUint64(ctl + N.MP_EVENTS, BigInt(mem.addr + events), true);
-    view.setUint32(ctl + N.MP_MAX_EVENTS, N.MANY_MAX_EVENTS, true);
-    view.setUint32(ctl + N.MP_RCAP, 2048, true);
-    view.setBigUint64(ctl + N.MP_RBUF, BigInt(mem.addr + rbuf), true);
-    view.setBigUint64(ctl + N.MP_FROM, BigInt(mem.addr + from), true);
-    view.setBigInt64(ctl + N.MP_WAIT_NS, 0n, true);
-    view.setBigInt64(ctl + N.MP_SLICE_NS, 10_000_000_000n, true);
-    // Queued before the call, in this order (epoll reports them in the order they became ready):
-    // transfer 0's ACK 3, a stranger's ACK 3 on transfer 1, transfer 2's ACK 3.
-    await sendFrom(clients[0]!.s, encodeAck(3), servers[0]!.port);
-    await sendFrom(stranger.s, encodeAck(3), servers[1]!.port);
-    await sendFrom(clients[2]!.s, encodeAck(3), servers[2]!.port);
-    const rounds = (i: number): number => view.getUint32(i * N.SLOT_BYTES + N.SLOT_ROUNDS, true);
-    const cur = (i: number): number => view.getUint32(i * N.SLOT_BYTES + N.SLOT_CUR, true);
+const ring = native?.batchRing?.() === true;
 
-    assert.equal(native!.many(mem.addr + ctl), N.MP_PACKET);
-    assert.equal(view.getInt32(ctl + N.MP_SLOT, true), 1, 'the stranger\'s datagram is left for JavaScript, with its slot');
-    assert.deepEqual(mem.buf.subarray(rbuf, rbuf + view.getInt32(ctl + N.MP_LEN, true)), encodeAck(3));
-    assert.deepEqual([rounds(0), rounds(1), rounds(2)], [1, 0, 0], 'the ACK read before it was answered; the one after it was not read');
-    assert.deepEqual([cur(0), cur(1), cur(2)], [4, 3, 3]);
-    assert.equal(view.getUint32(ctl + N.MP_ROUNDS, true), 1);
+for (const flags of [0, 1]) {
+  const how = flags === 0 ? 'one sendmsg each' : 'one io_uring_enter';
+  test(`many(), ${how}: every ordinary ACK of one epoll batch is answered, those read before a datagram left to JavaScript too; what comes after stays in its socket; a failed send is a lost datagram`, { skip: skip || (flags !== 0 && !ring ? 'no io_uring on this kernel' : false) }, async () => {
+    const { default: dgram } = await import('node:dgram');
+    const { dgramFd, dgramWatch, sockaddrIn, sockaddrWords } = await import('../../../src/tftp/udp-fast.ts');
+    const { encodeAck } = await import('../../../src/protocol/tftp/packets.ts');
+    const N = await import('../../../src/tftp/native.ts');
+    assert.equal(flags === 0 ? 0 : N.MP_F_URING, flags);
+    const open = async (): Promise<{ s: Socket; port: number; got: Buffer[] }> => {
+      const s = dgram.createSocket('udp4');
+      const got: Buffer[] = [];
+      s.on('message', (m) => got.push(m));
+      await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
+      return { s, port: s.address().port, got };
+    };
+    const sendFrom = (from: Socket, buf: Buffer, port: number): Promise<void> => new Promise((resolve, reject) => from.send(buf, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+    // Five transfers, each with block 3 in flight. 0-3: a 10-block file at blksize 4. 4: blksize
+    // 65600, more than a UDP datagram can carry: its send fails (EMSGSIZE). (bootherd never
+    // negotiates more than 65464; this stands for any send the kernel refuses.)
+    // The server side of each is a dgram socket libuv does not read (the loop reads it).
+    const small = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyzABCD');
+    const big = Buffer.alloc(5 * 65600, 7);
+    const T = 5;
+    const servers = await Promise.all(Array.from({ length: T }, () => open()));
+    const clients = await Promise.all(Array.from({ length: T }, () => open()));
+    const stranger = await open();
+    const epfd = fast!.epollCreate();
+    // Offsets in `mem`: the slots, the control block, epoll events, receive buffer, source address.
+    const ctl = T * N.SLOT_BYTES;
+    const events = ctl + N.MP_CTL_BYTES;
+    const rbuf = events + 16 * N.MANY_MAX_EVENTS;
+    const from = rbuf + 2048;
+    const mem = fast!.alloc(from + 16);
+    const view = new DataView(mem.buf.buffer, mem.buf.byteOffset, mem.buf.length);
+    try {
+      servers.forEach((sv, i) => {
+        dgramWatch(sv.s)!.stop();
+        const fd = dgramFd(sv.s);
+        assert.ok(fast!.epollCtl(epfd, true, fd, i));
+        const o = i * N.SLOT_BYTES;
+        const [p0, p1] = sockaddrWords(sockaddrIn('127.0.0.1', clients[i]!.port)!);
+        const file = i === 4 ? big : small;
+        view.setInt32(o + N.SLOT_FD, fd, true);
+        view.setUint32(o + N.SLOT_PEER0, p0, true);
+        view.setUint32(o + N.SLOT_PEER1, p1, true);
+        view.setUint32(o + N.SLOT_BLKSIZE, i === 4 ? 65600 : 4, true);
+        view.setBigUint64(o + N.SLOT_BASE, BigInt(fast!.addressOf(file)), true);
+        view.setBigUint64(o + N.SLOT_END, BigInt(file.length), true);
+        view.setUint32(o + N.SLOT_BASE_BLOCK, 1, true);
+        view.setUint32(o + N.SLOT_AVAIL_LAST, i === 4 ? 6 : 10, true);
+        view.setUint32(o + N.SLOT_TOTAL, i === 4 ? 6 : 10, true);
+        view.setUint32(o + N.SLOT_CUR, 3, true);
+        view.setUint32(o + N.SLOT_ARMED, 1, true);
+      });
+      view.setInt32(ctl + N.MP_EPFD, epfd, true);
+      view.setUint32(ctl + N.MP_NSLOTS, T, true);
+      view.setBigUint64(ctl + N.MP_SLOTS, BigInt(mem.addr), true);
+      view.setBigUint64(ctl + N.MP_EVENTS, BigInt(mem.addr + events), true);
+      view.setUint32(ctl + N.MP_MAX_EVENTS, N.MANY_MAX_EVENTS, true);
+      view.setUint32(ctl + N.MP_RCAP, 2048, true);
+      view.setBigUint64(ctl + N.MP_RBUF, BigInt(mem.addr + rbuf), true);
+      view.setBigUint64(ctl + N.MP_FROM, BigInt(mem.addr + from), true);
+      view.setBigInt64(ctl + N.MP_WAIT_NS, 0n, true);
+      view.setBigInt64(ctl + N.MP_SLICE_NS, 10_000_000_000n, true);
+      view.setUint32(ctl + N.MP_FLAGS, flags, true);
+      // Queued before the call, in this order (epoll reports them in the order they became ready):
+      // ACK 3 of transfers 0 and 2, a stranger's ACK 3 on transfer 1, ACK 3 of transfers 3 and 4.
+      await sendFrom(clients[0]!.s, encodeAck(3), servers[0]!.port);
+      await sendFrom(clients[2]!.s, encodeAck(3), servers[2]!.port);
+      await sendFrom(stranger.s, encodeAck(3), servers[1]!.port);
+      await sendFrom(clients[3]!.s, encodeAck(3), servers[3]!.port);
+      await sendFrom(clients[4]!.s, encodeAck(3), servers[4]!.port);
+      const rounds = (): number[] => servers.map((_, i) => view.getUint32(i * N.SLOT_BYTES + N.SLOT_ROUNDS, true));
+      const cur = (): number[] => servers.map((_, i) => view.getUint32(i * N.SLOT_BYTES + N.SLOT_CUR, true));
 
-    assert.equal(native!.many(mem.addr + ctl), N.MP_IDLE, 'then transfer 2\'s ACK, and nothing more to wait for');
-    assert.deepEqual([rounds(0), rounds(1), rounds(2)], [1, 0, 1]);
-    assert.deepEqual([cur(0), cur(1), cur(2)], [4, 3, 4]);
+      assert.equal(native!.many(mem.addr + ctl), N.MP_PACKET);
+      assert.equal(view.getInt32(ctl + N.MP_SLOT, true), 1, 'the stranger\'s datagram is left for JavaScript, with its slot');
+      assert.deepEqual(mem.buf.subarray(rbuf, rbuf + view.getInt32(ctl + N.MP_LEN, true)), encodeAck(3));
+      assert.equal(view.getInt32(ctl + N.MP_ERR, true), 0, 'the error field belongs to the datagram left (none)');
+      assert.deepEqual(rounds(), [1, 0, 1, 0, 0], 'the ACKs read before it were answered; those after it were not read');
+      assert.deepEqual(cur(), [4, 3, 4, 3, 3]);
+      assert.equal(view.getUint32(ctl + N.MP_ROUNDS, true), 2);
 
-    // Each client got exactly block 4 ("cdef"), from its transfer's socket; the stranger nothing.
-    while (clients[0]!.got.length + clients[2]!.got.length < 2) await new Promise((r) => setImmediate(r));
-    for (const i of [0, 2]) assert.deepEqual(clients[i]!.got, [Buffer.from([0, 3, 0, 4, ...Buffer.from('cdef')])], `client ${i}`);
-    assert.deepEqual([clients[1]!.got.length, stranger.got.length], [0, 0]);
-  } finally {
-    for (const x of [...servers, ...clients, stranger]) x.s.close();
-  }
-});
+      assert.equal(native!.many(mem.addr + ctl), N.MP_IDLE, 'then the ACKs of transfers 3 and 4, and nothing more to wait for');
+      assert.deepEqual(rounds(), [1, 0, 1, 1, 1]);
+      assert.deepEqual(cur(), [4, 3, 4, 4, 4], 'a failed send still makes its block the one in flight (lost: the timer resends it)');
+      assert.equal(view.getInt32(ctl + N.MP_ERR, true), 90, 'the failed send\'s errno (EMSGSIZE)');
+
+      // Clients 0, 2 and 3 got exactly block 4 ("cdef"), from their transfer's socket; 4 (whose
+      // send failed), 1 and the stranger nothing.
+      while (clients[0]!.got.length + clients[2]!.got.length + clients[3]!.got.length < 3) await new Promise((r) => setImmediate(r));
+      for (const i of [0, 2, 3]) assert.deepEqual(clients[i]!.got, [Buffer.from([0, 3, 0, 4, ...Buffer.from('cdef')])], `client ${i}`);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual([clients[1]!.got.length, clients[4]!.got.length, stranger.got.length], [0, 0, 0]);
+    } finally {
+      for (const x of [...servers, ...clients, stranger]) x.s.close();
+    }
+  });
+}
