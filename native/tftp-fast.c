@@ -10,8 +10,10 @@
 //   many(ctl): the transfers of an epoll set, one slot each (struct mp_ctl, struct ms_slot).
 //
 // Per round the loops make the same system calls as the JavaScript hot path (recvfrom, sendmsg;
-// epoll_wait once per batch), without going through JavaScript and N-API in between. The two
-// per-round calls are made with syscall(2): in a process with threads (Node always has them),
+// epoll_wait once per batch), without going through JavaScript and N-API in between; the
+// many-transfer loop sends a batch's blocks with one io_uring_enter where it can (see
+// send_batch(); docs/decisions/0014-tftp-busy-loop-and-libuv.md). The two per-round calls are
+// made with syscall(2): in a process with threads (Node always has them),
 // glibc's own wrappers are cancellation points and switch the thread's cancellation state around
 // each call (~1.5 % of the server's time with 50 clients); nothing here is ever cancelled.
 //
@@ -265,7 +267,7 @@ static int wait_events(int epfd, struct epoll_event *ev, int max, int64_t wait_n
 // each, MSG_DONTWAIT: each completes, or fails, inline, as sendmsg(2) would). This kernel runs
 // without preemption inside a system call (PREEMPT_NONE / VOLUNTARY, the usual server setting), so
 // the clients woken by these sends run after the whole batch went out, instead of preempting the
-// server after each send. Where io_uring is not available (kernel before 5.6, disabled by
+// server after each send. Where io_uring is not available (Linux before 5.11, disabled by
 // sysctl kernel.io_uring_disabled, refused by a seccomp filter) or fails once, each block goes
 // out by its own sendmsg(2) as before. One ring per thread, made on first use, kept for the life
 // of the process (its descriptor is close-on-exec).
@@ -363,7 +365,11 @@ static unsigned uring_wait(struct uring *u, unsigned want, int32_t *err) {
 static void send_batch(struct ms_slot *const *xs, int n, int use_ring, uint32_t *out, struct data_sender *one, int32_t *err) {
   struct uring *const u = &ring;
   if (!use_ring || n < 2 || !uring_ready()) {
-    for (int i = 0; i < n; i++) out[i] = send_next(&xs[i]->x, one, err);
+    for (int i = 0; i < n; i++) {
+      int32_t e = 0;
+      out[i] = send_next(&xs[i]->x, one, &e);
+      if (e != 0 && *err == 0) *err = e;
+    }
     return;
   }
   unsigned tail = *u->sq_tail;
