@@ -444,14 +444,17 @@ export async function planFleet(inv: InventoryService, fleet: Fleet, opts: { pru
   changes.push(...hostUpdates.filter(releases), ...hostUpdates.filter((c) => !releases(c)), ...hostCreates);
 
   if (prune) {
-    for (const h of hosts) {
-      if (matched.has(h.id)) continue;
-      changes.push({ op: 'delete', kind: 'host', name: hostName(h), fields: [], apply: async () => void (await inv.deleteHost(h.id)) });
+    // In name order (a host's name starts with its first MAC): the store lists hosts by creation
+    // time, and hosts made within the same millisecond would come in any order.
+    const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+    const gone = hosts.filter((h) => !matched.has(h.id)).map((h) => ({ h, name: hostName(h) }));
+    for (const { h, name } of gone.sort((a, b) => byName(a.name, b.name))) {
+      changes.push({ op: 'delete', kind: 'host', name, fields: [], apply: async () => void (await inv.deleteHost(h.id)) });
     }
-    for (const name of groups.keys()) {
+    for (const name of [...groups.keys()].sort(byName)) {
       if (!fleet.groups.has(name)) changes.push({ op: 'delete', kind: 'group', name, fields: [], apply: () => inv.deleteGroup(name, { force: true }) });
     }
-    for (const name of profiles.keys()) {
+    for (const name of [...profiles.keys()].sort(byName)) {
       if (!fleet.profiles.has(name)) changes.push({ op: 'delete', kind: 'profile', name, fields: [], apply: () => inv.deleteProfile(name, { force: true }) });
     }
   }
