@@ -1,13 +1,28 @@
 // The compiled loops refuse a control block they cannot trust, without touching a socket.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import type { Socket } from 'node:dgram';
-import { CTL_BYTES, CTL_BLKSIZE, CTL_CUR, CTL_FD, CTL_RCAP, CTL_TOTAL, LS_BAD, loadNativeLoop, MANY_MAX_EVENTS, MP_BAD, MP_CTL_BYTES, MP_EPFD, MP_ERR, MP_ERROR, MP_EVENTS, MP_FROM, MP_MAX_EVENTS, MP_NSLOTS, MP_RBUF, MP_RCAP, MP_SLOTS } from '../../../src/tftp/native.ts';
+import { CTL_BYTES, CTL_BLKSIZE, CTL_CUR, CTL_FD, CTL_RCAP, CTL_TOTAL, LS_BAD, loadNativeLoop, MANY_MAX_EVENTS, MP_BAD, MP_F_URING, MP_CTL_BYTES, MP_EPFD, MP_ERR, MP_ERROR, MP_EVENTS, MP_FROM, MP_MAX_EVENTS, MP_NSLOTS, MP_RBUF, MP_RCAP, MP_SLOTS } from '../../../src/tftp/native.ts';
 import { loadFastUdp } from '../../../src/tftp/udp-fast.ts';
 
 const native = loadNativeLoop();
 const fast = loadFastUdp();
 const skip = native === undefined || fast === undefined ? 'the compiled loop is not built here' : false;
+
+/** A dgram socket bound to 127.0.0.1 and what it received. */
+async function boundSocket(): Promise<{ s: Socket; port: number; got: Buffer[] }> {
+  const s = dgram.createSocket('udp4');
+  const got: Buffer[] = [];
+  s.on('message', (m) => got.push(m));
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
+  return { s, port: s.address().port, got };
+}
+
+/** Sends from `from` to 127.0.0.1:port; resolves once the datagram is in the kernel. */
+function sendFrom(from: Socket, buf: Buffer | string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => from.send(buf, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+}
 
 test('a missing, odd or misaligned address is refused (BAD), not followed', { skip }, () => {
   for (const addr of [0, -8, 8, 4096, 65536.5, Number.NaN, 2 ** 60]) {
@@ -61,11 +76,9 @@ test('an inconsistent transfer is refused before any call: blksize 0, no receive
 });
 
 test('the descriptor of a bound dgram socket is found (the many-transfer loop watches the listening sockets through it)', async () => {
-  const { default: dgram } = await import('node:dgram');
   const { fstatSync } = await import('node:fs');
   const { dgramFd } = await import('../../../src/tftp/udp-fast.ts');
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
+  const { s } = await boundSocket();
   try {
     const fd = dgramFd(s);
     assert.ok(fd >= 0, 'Node\'s dgram handle no longer exposes its descriptor: listening sockets are then not watched by the loop');
@@ -76,20 +89,12 @@ test('the descriptor of a bound dgram socket is found (the many-transfer loop wa
 });
 
 test('a bound dgram socket can be taken out of the event loop\'s watch and back (the hot path does so while it keeps the thread busy)', async () => {
-  const { default: dgram } = await import('node:dgram');
   const { dgramWatch } = await import('../../../src/tftp/udp-fast.ts');
-  const bind = async (): Promise<{ s: Socket; port: number; got: Buffer[] }> => {
-    const s = dgram.createSocket('udp4');
-    const got: Buffer[] = [];
-    s.on('message', (m) => got.push(m));
-    await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
-    return { s, port: s.address().port, got };
-  };
-  const stopped = await bind();
-  const control = await bind();
-  const last = await bind();
+  const stopped = await boundSocket();
+  const control = await boundSocket();
+  const last = await boundSocket();
   const sender = dgram.createSocket('udp4');
-  const send = (port: number, text: string): Promise<void> => new Promise((resolve, reject) => sender.send(text, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+  const send = (port: number, text: string): Promise<void> => sendFrom(sender, text, port);
   try {
     const w = dgramWatch(stopped.s);
     assert.ok(w !== undefined, 'Node\'s dgram handle no longer has recvStop/recvStart: libuv then always reads the hot sockets too');
@@ -120,22 +125,12 @@ test('a bound dgram socket can be taken out of the event loop\'s watch and back 
 
 const ring = native?.batchRing?.() === true;
 
-for (const flags of [0, 1]) {
+for (const flags of [0, MP_F_URING]) {
   const how = flags === 0 ? 'one sendmsg each' : 'one io_uring_enter';
   test(`many(), ${how}: every ordinary ACK of one epoll batch is answered, those read before a datagram left to JavaScript too; what comes after stays in its socket; a failed send is a lost datagram`, { skip: skip || (flags !== 0 && !ring ? 'no io_uring on this kernel' : false) }, async () => {
-    const { default: dgram } = await import('node:dgram');
     const { dgramFd, dgramWatch, sockaddrIn, sockaddrWords } = await import('../../../src/tftp/udp-fast.ts');
     const { encodeAck } = await import('../../../src/protocol/tftp/packets.ts');
     const N = await import('../../../src/tftp/native.ts');
-    assert.equal(flags === 0 ? 0 : N.MP_F_URING, flags);
-    const open = async (): Promise<{ s: Socket; port: number; got: Buffer[] }> => {
-      const s = dgram.createSocket('udp4');
-      const got: Buffer[] = [];
-      s.on('message', (m) => got.push(m));
-      await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
-      return { s, port: s.address().port, got };
-    };
-    const sendFrom = (from: Socket, buf: Buffer, port: number): Promise<void> => new Promise((resolve, reject) => from.send(buf, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
     // Five transfers, each with block 3 in flight. 0-3: a 10-block file at blksize 4. 4: blksize
     // 65600, more than a UDP datagram can carry: its send fails (EMSGSIZE). (bootherd never
     // negotiates more than 65464; this stands for any send the kernel refuses.)
@@ -143,9 +138,9 @@ for (const flags of [0, 1]) {
     const small = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyzABCD');
     const big = Buffer.alloc(5 * 65600, 7);
     const T = 5;
-    const servers = await Promise.all(Array.from({ length: T }, () => open()));
-    const clients = await Promise.all(Array.from({ length: T }, () => open()));
-    const stranger = await open();
+    const servers = await Promise.all(Array.from({ length: T }, () => boundSocket()));
+    const clients = await Promise.all(Array.from({ length: T }, () => boundSocket()));
+    const stranger = await boundSocket();
     const epfd = fast!.epollCreate();
     // Offsets in `mem`: the slots, the control block, epoll events, receive buffer, source address.
     const ctl = T * N.SLOT_BYTES;
