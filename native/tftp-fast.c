@@ -13,9 +13,9 @@
 // epoll_wait once per batch), without going through JavaScript and N-API in between; the
 // many-transfer loop sends a batch's blocks with one io_uring_enter where it can (see
 // send_batch(); docs/decisions/0014-tftp-busy-loop-and-libuv.md). The two per-round calls are
-// made with syscall(2): in a process with threads (Node always has them),
-// glibc's own wrappers are cancellation points and switch the thread's cancellation state around
-// each call (~1.5 % of the server's time with 50 clients); nothing here is ever cancelled.
+// made with syscall(2): in a process with threads (Node always has them), glibc's own wrappers
+// are cancellation points and switch the thread's cancellation state around each call (~1.5 %
+// of the server's time with 50 clients); nothing here is ever cancelled.
 //
 // Control blocks and slots are memory the JavaScript side owns (ArrayBuffers, which never move);
 // their layouts are mirrored by CTL_*, SLOT_* and MP_* in src/tftp/native.ts.
@@ -26,7 +26,9 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <string.h>
+#if __has_include(<linux/io_uring.h>)
 #include <linux/io_uring.h>
+#endif
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -88,9 +90,6 @@ static void sender_init(struct data_sender *d) {
   d->mh.msg_iovlen = 2;
 }
 
-// Sends the block after x's block in flight and makes it the block in flight; returns the octets
-// sent, header included. A failed send is a lost datagram (its errno goes to *err): the
-// retransmission timer in JavaScript resends it, as on the JavaScript path.
 // Makes d the datagram of the block after x's block in flight, and that block the block in flight;
 // returns its octets, header included.
 static inline uint32_t prepare_next(struct xfer *x, struct data_sender *d) {
@@ -107,6 +106,9 @@ static inline uint32_t prepare_next(struct xfer *x, struct data_sender *d) {
   return (uint32_t)(4 + len);
 }
 
+// Sends the block after x's block in flight and makes it the block in flight; returns the octets
+// sent, header included. A failed send is a lost datagram (its errno goes to *err): the
+// retransmission timer in JavaScript resends it, as on the JavaScript path.
 static inline uint32_t send_next(struct xfer *x, struct data_sender *d, int32_t *err) {
   const uint32_t out = prepare_next(x, d);
   if (syscall(SYS_sendmsg, x->fd, &d->mh, MSG_DONTWAIT) < 0) *err = errno;
@@ -264,14 +266,22 @@ static int wait_events(int epfd, struct epoll_event *ev, int max, int64_t wait_n
 // ---- one system call for a batch's sends: io_uring ----
 //
 // The next blocks of one epoll batch go to the kernel in one io_uring_enter (one IORING_OP_SENDMSG
-// each, MSG_DONTWAIT: each completes, or fails, inline, as sendmsg(2) would). This kernel runs
-// without preemption inside a system call (PREEMPT_NONE / VOLUNTARY, the usual server setting), so
-// the clients woken by these sends run after the whole batch went out, instead of preempting the
-// server after each send. Where io_uring is not available (Linux before 5.11, disabled by
-// sysctl kernel.io_uring_disabled, refused by a seccomp filter) or fails once, each block goes
-// out by its own sendmsg(2) as before. One ring per thread, made on first use, kept for the life
-// of the process (its descriptor is close-on-exec).
+// each, MSG_DONTWAIT: each completes, or fails, inline, as sendmsg(2) would). A kernel without
+// preemption inside system calls (PREEMPT_NONE or VOLUNTARY, the usual server setting) then
+// runs the clients woken by these sends after the whole batch went out, instead of letting each
+// preempt the server as its send returns. Where io_uring is not available (Linux before 5.11,
+// disabled by sysctl kernel.io_uring_disabled, refused by a seccomp filter, or kernel headers
+// too old to build it) or fails once, each block goes out by its own sendmsg(2) as before. One
+// ring per thread, made on first use, kept for the life of the process (its descriptor is
+// close-on-exec).
 
+#if defined(IORING_SETUP_SINGLE_ISSUER) && defined(IORING_FEAT_EXT_ARG) && defined(__NR_io_uring_setup)
+#define HAVE_URING 1
+#else
+#define HAVE_URING 0
+#endif
+
+#if HAVE_URING
 struct uring {
   int fd;                 // the ring; -1: not made yet; -2: not available (send one by one)
   unsigned *sq_tail, *sq_array, *cq_head, *cq_tail;
@@ -356,6 +366,11 @@ static unsigned uring_wait(struct uring *u, unsigned want, int32_t *err) {
   return done;
 }
 
+#else
+// Kernel headers without io_uring (before Linux 6.0's): every batch goes out by sendmsg(2).
+static int uring_ready(void) { return 0; }
+#endif
+
 // Sends the next block of each of the n transfers (n <= MANY_MAX_EVENTS) and makes it their block
 // in flight; their octets go to out[i]. The first failed send's errno goes to *err (a lost
 // datagram: the retransmission timer in JavaScript resends it). With use_ring, through the
@@ -363,7 +378,6 @@ static unsigned uring_wait(struct uring *u, unsigned want, int32_t *err) {
 // u->d can be reused (if one ever did not complete, the ring is no longer used and u->d stays
 // as it is for the kernel).
 static void send_batch(struct ms_slot *const *xs, int n, int use_ring, uint32_t *out, struct data_sender *one, int32_t *err) {
-  struct uring *const u = &ring;
   if (!use_ring || n < 2 || !uring_ready()) {
     for (int i = 0; i < n; i++) {
       int32_t e = 0;
@@ -372,6 +386,8 @@ static void send_batch(struct ms_slot *const *xs, int n, int use_ring, uint32_t 
     }
     return;
   }
+#if HAVE_URING
+  struct uring *const u = &ring;
   unsigned tail = *u->sq_tail;
   for (int i = 0; i < n; i++) {
     struct data_sender *const d = &u->d[i];
@@ -401,6 +417,7 @@ static void send_batch(struct ms_slot *const *xs, int n, int use_ring, uint32_t 
       if (syscall(SYS_sendmsg, xs[i]->x.fd, &u->d[i].mh, MSG_DONTWAIT) < 0 && *err == 0) *err = errno;
     }
   }
+#endif
 }
 
 // Each epoll wait's ready sockets are handled in two passes: first every ordinary ACK is read
