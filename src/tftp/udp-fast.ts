@@ -246,7 +246,8 @@ export function dgramFd(socket: object): number {
  * (datagrams then wait in the socket for whoever reads it directly), `start()` makes it read it
  * again. Node has no public API for this either: these are the internal handle's `recvStop` and
  * `recvStart`, the calls dgram itself makes when a socket starts listening and when it closes
- * (both are idempotent). Undefined when they are missing; the caller then leaves libuv watching.
+ * (both are idempotent). Undefined when they are missing; the caller then leaves libuv watching
+ * (test/unit/tftp/native.test.ts fails first).
  */
 export interface DgramWatch {
   stop(): void;
