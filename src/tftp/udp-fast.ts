@@ -234,7 +234,7 @@ export function sockaddrWords(b: Buffer): [number, number] {
 /**
  * The descriptor of a bound node:dgram socket, or -1. Node has no public API for it: this reads
  * the socket's internal handle (its `fd`), and returns -1 if that ever changes
- * (test/integration/tftp/native-loop.test.ts fails then, so it does not go unnoticed).
+ * (test/unit/tftp/native.test.ts fails then, so it does not go unnoticed).
  */
 export function dgramFd(socket: object): number {
   const fd = dgramHandle(socket)?.fd;
