@@ -296,9 +296,8 @@ class Session {
   slot = -1;
   /** Queued for arming its slot before the compiled loop runs again. */
   armQueued = false;
-  /** libuv's watch over `socket` (undefined: Node's internals changed, libuv always watches), and whether it is off now (see updateWatch()). */
+  /** libuv's watch over `socket` (undefined: Node's internals changed, libuv always watches; off while in the server's `unwatched`). */
   watch: DgramWatch | undefined;
-  unwatched = false;
   constructor(key: string, rinfo: RemoteInfo, filename: string, listener: Listener, now: number, bytesIn: number) {
     this.key = key;
     this.address = rinfo.address;
@@ -994,8 +993,7 @@ export class TftpServer {
       for (const s of this.unwatched) this.watchAgain(s);
     } else if (this.unwatched.size < this.hotCount && this.now() - start >= this.slice()) {
       for (const s of this.hotSet) {
-        if (s.unwatched || s.watch === undefined) continue;
-        s.unwatched = true;
+        if (s.watch === undefined || this.unwatched.has(s)) continue;
         this.unwatched.add(s);
         this.m.watchPauses++;
         s.watch.stop();
@@ -1005,10 +1003,7 @@ export class TftpServer {
 
   /** libuv reads this session's socket again (if it had stopped: updateWatch()). */
   private watchAgain(s: Session): void {
-    if (!s.unwatched) return;
-    s.unwatched = false;
-    this.unwatched.delete(s);
-    s.watch!.start();
+    if (this.unwatched.delete(s)) s.watch!.start();
   }
 
   /**
