@@ -210,6 +210,7 @@ for (const flags of [0, MP_F_URING]) {
       await new Promise((r) => setTimeout(r, 20));
       assert.deepEqual([clients[1]!.got.length, clients[4]!.got.length, stranger.got.length], [0, 0, 0]);
     } finally {
+      fast!.close(epfd);
       for (const x of [...servers, ...clients, stranger]) x.s.close();
     }
   });
