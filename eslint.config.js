@@ -1,6 +1,7 @@
 // Lint: the recommended JS and TypeScript rules, plus the few that catch real bugs in a server.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './scripts/eslint-layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'test/artifacts/**', '.cache/**'] },
@@ -18,4 +19,5 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use a union of literals: enums are not erasable syntax.' }],
     },
   },
+  { files: ['src/**/*.ts'], plugins: { bootherd: layers }, rules: { 'bootherd/layers': 'error' } },
 );

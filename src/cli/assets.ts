@@ -1,9 +1,8 @@
 // `bootherd assets`: which boot loaders bootherd found (assets dir or Debian's packages), each
 // file's SHA-256 and what it is for; for anything missing, the apt package that provides it.
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.ts';
 import { findAssets, installHint, sha256File } from '../boot/assets.ts';
-import { configFileFromEnv } from './config.ts';
+import { configFileFromEnv, loadServerConfig } from './config.ts';
 
 export function registerAssets(program: Command): void {
   program
@@ -12,7 +11,7 @@ export function registerAssets(program: Command): void {
     .option('-c, --config <file>', 'YAML configuration file')
     .option('--json', 'print JSON')
     .action(async (opts: { config?: string; json?: boolean }) => {
-      const config = loadConfig({ file: opts.config ?? configFileFromEnv() });
+      const config = loadServerConfig({ file: opts.config ?? configFileFromEnv() });
       const found = findAssets({ assetsDir: config.boot.assets_dir });
       const rows = await Promise.all(found.map(async (a) => ({
         name: a.name,

@@ -3,6 +3,16 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
+import type { ConfigCheck, LoadOptions, ResolvedConfig } from '../config/load.ts';
+import { checkDhcpConfig } from '../dhcp/check.ts';
+
+/** What the schema cannot express, checked by the layers that own those settings. */
+export const CONFIG_CHECKS: readonly ConfigCheck[] = [checkDhcpConfig];
+
+/** loadConfig with every server's own checks: what every command that reads the config uses. */
+export function loadServerConfig(opts: Omit<LoadOptions, 'checks'> = {}): ResolvedConfig {
+  return loadConfig({ ...opts, checks: CONFIG_CHECKS });
+}
 
 export const DEFAULT_CONFIG_FILE = '/etc/bootherd/bootherd.yaml';
 
@@ -21,7 +31,7 @@ export function registerConfig(program: Command): void {
     .argument('<file>', 'YAML configuration file')
     .option('--print', 'print the resulting configuration, with every default filled in, as JSON')
     .action((file: string, opts: { print?: boolean }) => {
-      const resolved = loadConfig({ file });
+      const resolved = loadServerConfig({ file });
       if (opts.print === true) process.stdout.write(`${JSON.stringify(resolved, null, 2)}\n`);
       else process.stdout.write(`${file}: OK\n`);
     });

@@ -3,7 +3,6 @@
 // Quick mode: `--kernel FILE [--initrd FILE]… [--cmdline "…"]` boots every PXE client on the
 // link into that kernel (src/inventory/quick.ts); the files are read here, before the privilege drop.
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.ts';
 import { LOG_LEVELS } from '../log/logger.ts';
 import type { LogLevel } from '../log/logger.ts';
 import { createLogger } from '../log/logger.ts';
@@ -13,7 +12,7 @@ import { GeneratedFiles } from '../files/registry.ts';
 import { publishQuickFiles, quickSetup } from '../inventory/quick.ts';
 import { run } from './output.ts';
 import { CliError, EXIT_USAGE } from './errors.ts';
-import { configFileFromEnv } from './config.ts';
+import { configFileFromEnv, loadServerConfig } from './config.ts';
 
 export function registerServe(program: Command): void {
   program
@@ -45,7 +44,7 @@ async function runServe(opts: ServeOpts): Promise<void> {
   if (opts.logLevel !== undefined && !LOG_LEVELS.includes(opts.logLevel as LogLevel)) {
     throw new CliError('BH_USAGE', `unknown log level "${opts.logLevel}"`, `use one of: ${LOG_LEVELS.join(', ')}`, EXIT_USAGE);
   }
-  const config = loadConfig({
+  const config = loadServerConfig({
     file: opts.config ?? configFileFromEnv(),
     interfaces: opts.interface,
     overrides: { 'log.level': opts.logLevel, 'log.format': opts.logFormat, state_dir: opts.stateDir },

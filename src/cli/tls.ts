@@ -8,8 +8,7 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.ts';
-import { configFileFromEnv } from './config.ts';
+import { configFileFromEnv, loadServerConfig } from './config.ts';
 import { CliError, EXIT_USAGE } from './errors.ts';
 
 export interface LabTlsOptions {
@@ -145,7 +144,7 @@ export function registerTls(program: Command): void {
       let dir = opts.dir;
       let httpsPort = 8443;
       if (dir === undefined || opts.config !== undefined) {
-        const config = loadConfig({ file: opts.config ?? configFileFromEnv() });
+        const config = loadServerConfig({ file: opts.config ?? configFileFromEnv() });
         dir ??= join(config.state_dir, 'tls');
         httpsPort = config.http.https_port;
       }

@@ -9,9 +9,8 @@ import type { Document } from 'yaml';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigSchema } from './schema.ts';
-import { dhcpUnknownClients } from '../boot/config.ts';
-import { compileDhcpConfig, DhcpConfigError } from '../dhcp/compile.ts';
-import type { DhcpConfig } from '../dhcp/config.ts';
+import { dhcpUnknownClients } from './boot.ts';
+import { suggest } from '../util/suggest.ts';
 import type { Config } from './schema.ts';
 
 export interface ConfigProblem {
@@ -58,6 +57,8 @@ export interface LoadOptions {
   /** Extra interfaces from `--interface NAME[:mode]`. */
   interfaces?: string[];
   uid?: number;
+  /** Checks the schema cannot express, by the layers that own the settings (the CLI passes configChecks from src/cli/config.ts). */
+  checks?: readonly ConfigCheck[];
 }
 
 type Json = Record<string, unknown>;
@@ -129,7 +130,7 @@ export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
 
   applyDefaults(ConfigSchema, raw);
   validate(raw, loc, problems);
-  if (problems.length === 0) checkDhcpSemantics(raw, loc, problems);
+  if (problems.length === 0) runChecks(opts.checks ?? [], raw, loc, problems);
   if (problems.length > 0) throw new ConfigError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
 
   const config = raw as unknown as Config;
@@ -275,28 +276,25 @@ function validate(raw: Json, loc: Located, problems: ConfigProblem[]): void {
 }
 
 /**
- * What the schema cannot say about the dhcp section (pools inside their subnet, reservations not
- * shared, no overlapping subnets, known groups, options the server owns): the DHCP server's own
- * config compiler decides, and its first complaint becomes a problem at the right file:line.
+ * A problem a later layer finds in a config the schema accepted (src/dhcp/check.ts: pools inside
+ * their subnet, reservations not shared, ...), placed at its file:line here. `key` is the dotted
+ * path with [n] indexes, e.g. `dhcp.subnets[0].pools[1]`.
  */
-function checkDhcpSemantics(raw: Json, loc: Located, problems: ConfigProblem[]): void {
-  const dhcp = raw['dhcp'] as DhcpConfig;
-  try {
-    compileDhcpConfig({ ...dhcp, interfaces: [] });
-  } catch (err) {
-    if (!(err instanceof DhcpConfigError)) throw err;
-    // Messages read "dhcp.subnets[0] (198.18.0.0/24).pools[1]: what is wrong; what to do".
-    const m = /^(\S+?)(?: \([^)]*\))?(\S*): (.*)$/s.exec(err.message);
-    const key = m === null ? 'dhcp' : `${m[1] ?? ''}${m[2] ?? ''}`;
-    const text = m?.[3] ?? err.message;
-    const cut = text.lastIndexOf('; ');
-    const parts = key.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean);
-    problems.push({
-      ...where(parts, loc),
-      key,
-      message: cut < 0 ? text : text.slice(0, cut),
-      fix: cut < 0 ? 'see docs/configuration.md (dhcp)' : text.slice(cut + 2),
-    });
+export interface SemanticProblem {
+  key: string;
+  message: string;
+  fix: string;
+}
+
+/** A check of the validated config, run after the schema passes (src/cli passes the servers' own checks). */
+export type ConfigCheck = (config: Config) => SemanticProblem | undefined;
+
+function runChecks(checks: readonly ConfigCheck[], raw: Json, loc: Located, problems: ConfigProblem[]): void {
+  for (const check of checks) {
+    const p = check(raw as unknown as Config);
+    if (p === undefined) continue;
+    const parts = p.key.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean);
+    problems.push({ ...where(parts, loc), key: p.key, message: p.message, fix: p.fix });
   }
 }
 
@@ -365,32 +363,4 @@ function schemaAt(schema: TSchema, parts: string[]): TSchema | undefined {
     cur = /^\d+$/.test(p) ? (cur['items'] as TSchema | undefined) : ((cur['properties'] as Record<string, TSchema> | undefined)?.[p]);
   }
   return cur;
-}
-
-/** "did you mean 'port'?" for a near miss (edit distance ≤ 2), else undefined. */
-export function suggest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const c of candidates) {
-    const d = distance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) {
-      best = c;
-      bestD = d;
-    }
-  }
-  return best === undefined ? undefined : `did you mean '${best}'?`;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j] ?? 0;
-      row[j] = Math.min((row[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length] ?? 0;
 }

@@ -3,8 +3,8 @@
 // unit test fails when the two disagree.
 import { Type } from '@sinclair/typebox';
 import type { Static, TSchema } from '@sinclair/typebox';
-import { DhcpConfigSchema } from '../dhcp/config.ts';
-import { BootConfigSchema } from '../boot/config.ts';
+import { DhcpConfigSchema } from './dhcp.ts';
+import { BootConfigSchema } from './boot.ts';
 
 const LOG_LEVEL = Type.Union(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),

@@ -9,14 +9,14 @@ import type { Logger } from '../log/logger.ts';
 import { FileResolver } from '../files/resolver.ts';
 import { GeneratedFiles } from '../files/registry.ts';
 import { TftpServer } from '../tftp/server.ts';
-import { bindHttp } from '../http/service.ts';
+import { bindHttp } from './http-service.ts';
 import { CliError } from '../cli/errors.ts';
 import { bindDhcpSockets } from '../dhcp/service.ts';
 import { DhcpServer } from '../dhcp/server.ts';
 import { leaseStoreOver } from '../dhcp/store-adapter.ts';
 import type { BoundService, Service } from './serve.ts';
-import { bindBoot } from '../boot/service.ts';
-import type { BootGlue } from '../boot/service.ts';
+import { bindBoot } from './boot-service.ts';
+import type { BootGlue } from './boot-service.ts';
 import type { NamedProfile } from '../inventory/resolve.ts';
 
 /** What `serve` may hand the services beyond the config (quick mode). */

@@ -2,7 +2,7 @@
 // with parsed CIDRs, pools and reservations, and every configured option already encoded. Checks
 // what the schema cannot (pools inside their subnet, duplicate reservations, unknown groups and
 // architecture keys) and throws a coded DhcpConfigError that tells the operator what to fix.
-import type { BootGroupConfig, DhcpConfig, DhcpMode, ExtraOptionConfig, SubnetConfig, UnknownClientsPolicy } from './config.ts';
+import type { BootGroupConfig, DhcpConfig, DhcpMode, ExtraOptionConfig, SubnetConfig, UnknownClientsPolicy } from '../config/dhcp.ts';
 import type { Cidr } from './ipv4.ts';
 import { cidrContains, ipToU32, normalizeMac, parseCidr } from './ipv4.ts';
 import type { LeaseSpace } from './leases.ts';

@@ -2,7 +2,7 @@
 // relay (giaddr) allow-list, and the per-subnet policy for unknown clients. Pure.
 import type { Cidr } from './ipv4.ts';
 import { cidrContains, ipToU32, normalizeMac, normalizeMacPrefix, parseCidr } from './ipv4.ts';
-import type { DhcpConfig, UnknownClientsPolicy } from './config.ts';
+import type { DhcpConfig, UnknownClientsPolicy } from '../config/dhcp.ts';
 
 export interface AccessLists {
   allowMacs: ReadonlySet<string>;

@@ -7,7 +7,7 @@ import { Value } from '@sinclair/typebox/value';
 import { FIRMWARE_ARCHES } from './types.ts';
 import type { BootSpec, FirmwareArch, ProfileSpec } from './types.ts';
 import { InventoryError, formatFieldProblem } from './errors.ts';
-import { suggest } from '../config/load.ts';
+import { suggest } from '../util/suggest.ts';
 import type { FieldProblem } from './errors.ts';
 
 /** Profile, group and host names: what the store accepts, starting with a letter or digit. */

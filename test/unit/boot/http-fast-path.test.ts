@@ -16,7 +16,7 @@ import { GeneratedFiles } from '../../../src/files/registry.ts';
 import { FileResolver } from '../../../src/files/resolver.ts';
 import { HostDirectory } from '../../../src/boot/hosts.ts';
 import { BootEngine } from '../../../src/boot/engine.ts';
-import { bootFastPath, registerBootRoutes } from '../../../src/boot/http-routes.ts';
+import { bootFastPath, registerBootRoutes } from '../../../src/http/boot-routes.ts';
 import { HttpListener } from '../../../src/http/listener.ts';
 import type { FastPath } from '../../../src/http/listener.ts';
 import { createHttpApp } from '../../../src/http/server.ts';

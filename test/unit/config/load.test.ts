@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, envKeys, loadConfig } from '../../../src/config/load.ts';
+import { loadServerConfig } from '../../../src/cli/config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bh-config-'));
 function file(name: string, text: string): string {
@@ -129,7 +130,7 @@ test('every scalar key has a distinct environment variable', () => {
 
 test('dhcp rules the schema cannot express are checked too, at the right line', () => {
   const p = file('pool.yaml', 'dhcp:\n  subnets:\n    - subnet: 198.18.0.0/24\n      pools:\n        - start: 198.18.1.10\n          end: 198.18.1.20\n');
-  const [pr, ...rest] = problems(() => loadConfig({ file: p, env: {} }));
+  const [pr, ...rest] = problems(() => loadServerConfig({ file: p, env: {} }));
   assert.equal(rest.length, 0);
   assert.equal(pr?.key, 'dhcp.subnets[0].pools[0]');
   assert.equal(pr?.line, 5);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
-import { DhcpConfigSchema } from '../../../src/dhcp/config.ts';
+import { DhcpConfigSchema } from '../../../src/config/dhcp.ts';
 import { compileDhcpConfig, DhcpConfigError } from '../../../src/dhcp/compile.ts';
 import { config } from './helpers.ts';
 

@@ -8,13 +8,13 @@ import type { Logger } from '../log/logger.ts';
 import type { GeneratedFiles } from '../files/registry.ts';
 import type { ClientFacts } from '../dhcp/facts.ts';
 import type { HostBootInfo } from '../dhcp/server.ts';
-import type { BoundService, Service } from '../daemon/serve.ts';
+import type { BoundService, Service } from './serve.ts';
 import type { ProfileSpec } from '../inventory/types.ts';
-import { HostDirectory } from './hosts.ts';
-import { BootEngine, hostAwareBus, planSettings } from './engine.ts';
-import { bootFastPath, registerBootRoutes } from './http-routes.ts';
+import { HostDirectory } from '../boot/hosts.ts';
+import { BootEngine, hostAwareBus, planSettings } from '../boot/engine.ts';
+import { bootFastPath, registerBootRoutes } from '../http/boot-routes.ts';
 import type { FastPath } from '../http/listener.ts';
-import { findAssets, installHint, publishAssets } from './assets.ts';
+import { findAssets, installHint, publishAssets } from '../boot/assets.ts';
 
 export interface BootGlue {
   /** Start it before the services that use the hooks. */

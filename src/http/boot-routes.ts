@@ -8,9 +8,9 @@
 // request goes on to the file route. Scripts are per host and never cached by clients.
 import { parse as parseQuery } from 'node:querystring';
 import type { FastifyInstance } from 'fastify';
-import type { FastPath } from '../http/listener.ts';
-import type { BootEngine } from './engine.ts';
-import { BOOT_HTTP_PATHS } from './engine.ts';
+import type { FastPath } from './listener.ts';
+import type { BootEngine } from '../boot/engine.ts';
+import { BOOT_HTTP_PATHS } from '../boot/engine.ts';
 
 type EngineRef = BootEngine | (() => BootEngine | undefined);
 

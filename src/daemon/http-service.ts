@@ -4,14 +4,14 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { ResolvedConfig } from '../config/load.ts';
 import type { Logger } from '../log/logger.ts';
-import type { BoundService, Service } from '../daemon/serve.ts';
+import type { BoundService, Service } from './serve.ts';
 import { CliError } from '../cli/errors.ts';
 import { FileResolver } from '../files/resolver.ts';
 import type { ResolverOptions } from '../files/resolver.ts';
 import type { GeneratedFiles } from '../files/registry.ts';
-import { HttpListener } from './listener.ts';
-import type { FastPath, TlsMaterial } from './listener.ts';
-import { createHttpApp } from './server.ts';
+import { HttpListener } from '../http/listener.ts';
+import type { FastPath, TlsMaterial } from '../http/listener.ts';
+import { createHttpApp } from '../http/server.ts';
 
 export interface HttpDeps {
   registry: GeneratedFiles;

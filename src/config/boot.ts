@@ -7,7 +7,6 @@
 // (see dhcpUnknownClients below). One setting for the common case, a per-subnet override for the rest.
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import type { UnknownHostPolicy } from '../inventory/types.ts';
 
 export const BootMenuSchema = Type.Object(
   {
@@ -61,7 +60,7 @@ export const DEFAULT_BOOT_CONFIG: BootConfig = {
 };
 
 /** `dhcp.unknown_clients` when the config leaves it unset: derived from `boot.unknown_hosts`. */
-export function dhcpUnknownClients(policy: UnknownHostPolicy): 'answer' | 'ignore' | 'register' {
+export function dhcpUnknownClients(policy: BootConfig['unknown_hosts']): 'answer' | 'ignore' | 'register' {
   if (policy === 'ignore') return 'ignore';
   if (policy === 'register') return 'register';
   return 'answer';
