@@ -1,8 +1,8 @@
 // The boot engine: the glue between the planner, the host directory and the three servers.
-// - DHCP: `lookupHost(facts)` for DhcpServer (synchronous, from the snapshot; the sighting is
-//   recorded in the background).
+// - DHCP: `planDhcp(request)`, the BootPlanner DhcpServer asks (synchronous, from the snapshot;
+//   the sighting is recorded in the background).
 // - HTTP: `handleHttp(request)` answers /boot.ipxe (per-host script), /register.ipxe and
-//   /menu.ipxe, framework-free; http-routes.ts mounts it on fastify.
+//   /menu.ipxe, framework-free; src/http/boot-routes.ts mounts it.
 // - TFTP: `attach(registry)` serves pxelinux.cfg/01-<mac>, grub/grub.cfg and grub/hosts/<mac>.cfg
 //   on request, and the boot-loader assets under their stable names.
 // Each stage emits a boot event carrying the host record's id.
@@ -14,8 +14,8 @@ import { EventBus } from '../events/bus.ts';
 import { BurstLimiter } from '../events/burst.ts';
 import type { BootStage } from '../events/bus.ts';
 import type { GeneratedFiles } from '../files/registry.ts';
-import type { ClientFacts } from '../dhcp/facts.ts';
-import type { HostBootInfo } from '../dhcp/server.ts';
+import type { BootPlanner, DhcpHost, DhcpPlan, DhcpPlanRequest, DhcpPlanSettings } from './dhcp-plan.ts';
+import { planDhcp } from './dhcp-plan.ts';
 import type { Host } from '../store/index.ts';
 import type { FirmwareArch } from '../inventory/types.ts';
 import type { BootConfig } from '../config/boot.ts';
@@ -85,7 +85,7 @@ function one(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-export class BootEngine {
+export class BootEngine implements BootPlanner {
   readonly directory: HostDirectory;
   private readonly events: EventBus;
   private readonly log: Logger;
@@ -175,26 +175,21 @@ export class BootEngine {
   // ------------------------------------------------------------------ DHCP
 
   /**
-   * DhcpServer's lookupHost hook. Known hosts (a record in a state other than `new`) get their
-   * plan's first loader; unknown ones return undefined, so `dhcp.unknown_clients` applies. The
-   * sighting of a network-boot client is recorded in the background.
+   * The DHCP stage of the plan (BootPlanner, asked by DhcpServer): a known host (a record in a
+   * state other than `new`) starts its plan's loader chain; unknown ones follow
+   * `dhcp.unknown_clients`. The sighting of a network-boot client is recorded in the background.
    */
-  readonly lookupHost = (facts: ClientFacts): HostBootInfo | undefined => {
-    const netboot = facts.vendorClass?.startsWith('PXEClient') === true || facts.vendorClass?.startsWith('HTTPClient') === true || facts.userClasses.includes('iPXE');
-    const arch = firmwareArchFromDhcp(facts.arches, facts.vendorClass);
-    const host = this.directory.find({ mac: facts.mac, uuid: facts.uuid });
-    const ip = facts.ciaddr !== '0.0.0.0' ? facts.ciaddr : undefined;
-    if (netboot) void this.sight(this.sightingFor(facts.mac, facts.uuid, ip, arch));
-    if (host === undefined || host.state === 'new') return undefined;
-    if (host.state === 'disabled') return { id: host.id, ignore: true };
-    const p = this.planFor(host, arch, facts.mac, facts.uuid);
-    const group = this.directory.groupName(host);
-    return {
-      id: host.id,
-      ...(host.hostname !== null ? { hostname: host.hostname } : {}),
-      ...(p.dhcp.bootfile !== undefined ? { bootfile: p.dhcp.bootfile } : {}),
-      ...(group !== undefined ? { group } : {}),
-    };
+  readonly planDhcp = (req: DhcpPlanRequest, settings: DhcpPlanSettings): DhcpPlan => {
+    const netboot = req.vendorClass?.startsWith('PXEClient') === true || req.vendorClass?.startsWith('HTTPClient') === true || req.userClasses.includes('iPXE');
+    const arch = firmwareArchFromDhcp(req.arches, req.vendorClass);
+    const host = this.directory.find({ mac: req.mac, uuid: req.uuid });
+    if (netboot) void this.sight(this.sightingFor(req.mac, req.uuid, req.ip, arch));
+    let known: DhcpHost | undefined;
+    if (host !== undefined && host.state !== 'new') {
+      const firstLoader = host.state === 'disabled' ? undefined : this.planFor(host, arch, req.mac, req.uuid).dhcp.bootfile;
+      known = { id: host.id, state: host.state, hostname: host.hostname, group: this.directory.groupName(host), firstLoader };
+    }
+    return planDhcp(req, known, settings);
   };
 
   // ------------------------------------------------------------------ HTTP

@@ -1,13 +1,13 @@
 // The boot engine as a service of `bootherd serve`: once the store is open it loads the inventory
 // snapshot (refreshed every few seconds, so an operator's approval from the CLI takes effect),
 // serves the boot-loader assets and the per-host TFTP files through the registry, and hands the
-// other services their hooks: DHCP's lookupHost, HTTP's routes, and a host-aware event bus.
+// other services their hooks: DHCP's planner, HTTP's routes, and a host-aware event bus.
 import type { FastifyInstance } from 'fastify';
 import type { ResolvedConfig } from '../config/load.ts';
 import type { Logger } from '../log/logger.ts';
 import type { GeneratedFiles } from '../files/registry.ts';
-import type { ClientFacts } from '../dhcp/facts.ts';
-import type { HostBootInfo } from '../dhcp/server.ts';
+import type { BootPlanner } from '../boot/dhcp-plan.ts';
+import { configOnlyPlanner } from '../boot/dhcp-plan.ts';
 import type { BoundService, Service } from './serve.ts';
 import type { ProfileSpec } from '../inventory/types.ts';
 import { HostDirectory } from '../boot/hosts.ts';
@@ -23,8 +23,8 @@ export interface BootGlue {
   routes: (app: FastifyInstance) => void;
   /** For bindHttp's `fast`: the boot scripts answered without the app's routing. */
   fast: FastPath;
-  /** For DhcpServer's `lookupHost` (unknown until the service started). */
-  lookupHost: (facts: ClientFacts) => HostBootInfo | undefined;
+  /** For DhcpServer's `planner` (the config's reservations and groups only until the service started). */
+  planner: BootPlanner;
   /** Wraps another service so that its boot events carry host record ids. */
   withHostEvents(b: BoundService): BoundService;
 }
@@ -74,7 +74,7 @@ export function bindBoot(config: ResolvedConfig, log: Logger, registry: Generate
     service,
     routes: (app) => registerBootRoutes(app, () => engine),
     fast: bootFastPath(() => engine),
-    lookupHost: (facts) => engine?.lookupHost(facts),
+    planner: { planDhcp: (req, settings) => (engine ?? configOnlyPlanner).planDhcp(req, settings) },
     withHostEvents: (b) => ({
       ...b,
       start: (ctx) => b.start(engine === undefined ? ctx : { ...ctx, events: hostAwareBus(ctx.events, engine.directory) }),

@@ -122,7 +122,7 @@ async function bindDhcp(config: ResolvedConfig, log: Logger, boot: BootGlue): Pr
         events,
         httpPort: config.http.port,
         boot: config.boot,
-        lookupHost: boot.lookupHost,
+        planner: boot.planner,
       });
       const service = sockets.start({ server, logger, drainMs: config.shutdown_grace * 1000 });
       return {

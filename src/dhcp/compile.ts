@@ -6,7 +6,7 @@ import type { BootGroupConfig, DhcpConfig, DhcpMode, ExtraOptionConfig, SubnetCo
 import type { Cidr } from './ipv4.ts';
 import { cidrContains, ipToU32, normalizeMac, parseCidr } from './ipv4.ts';
 import type { LeaseSpace } from './leases.ts';
-import type { AccessLists } from './policy.ts';
+import type { DhcpAccessLists } from './policy.ts';
 import { compileAccess } from './policy.ts';
 import { ARCH_KEYS } from '../boot/arch.ts';
 import { OPT, encodeIp, encodeIpList, encodeString, encodeU16, encodeU32, encodeU8 } from '../protocol/dhcp/options.ts';
@@ -57,7 +57,7 @@ export interface CompiledDhcpConfig {
   mode: DhcpMode;
   interfaceModes: Map<string, DhcpMode | undefined>;
   subnets: CompiledSubnet[];
-  access: AccessLists;
+  access: DhcpAccessLists;
   /** Policy for unknown clients where no subnet applies (proxy mode without subnets). */
   unknownClients: UnknownClientsPolicy;
   offerHoldMs: number;

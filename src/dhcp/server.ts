@@ -8,10 +8,10 @@ import type { EventBus } from '../events/bus.ts';
 import type { DhcpPacket } from '../protocol/dhcp/packet.ts';
 import { decodeDhcp, encodeDhcp, newReply } from '../protocol/dhcp/packet.ts';
 import { MSG, OPT, encodeIp, encodeString, encodeU32, messageType, relayAgentInfo } from '../protocol/dhcp/options.ts';
-import type { BootContext, BootDecision } from '../boot/bootfile.ts';
+import type { BootDecision } from '../boot/bootfile.ts';
+import type { BootPlanner, DhcpPlan, DhcpPlanSettings } from '../boot/dhcp-plan.ts';
+import { configOnlyPlanner } from '../boot/dhcp-plan.ts';
 import type { BootConfig } from '../config/boot.ts';
-import { dhcpUnknownClients } from '../config/boot.ts';
-import { decideBoot } from '../boot/bootfile.ts';
 import type { DhcpConfig, DhcpMode } from '../config/dhcp.ts';
 import type { CompiledDhcpConfig, CompiledReservation, CompiledSubnet } from './compile.ts';
 import { compileDhcpConfig } from './compile.ts';
@@ -21,7 +21,7 @@ import type { ClientIdent } from './leases.ts';
 import type { ClientFacts } from './facts.ts';
 import { printable, readFacts } from './facts.ts';
 import { cidrContains, ipToU32, isForbiddenDestination, u32ToIp } from './ipv4.ts';
-import { decideAccess, relayAllowed } from './policy.ts';
+import { relayAllowed } from './policy.ts';
 import { routeReply } from './routing.ts';
 import { buildBootServerAck, buildProxyOffer } from './proxy.ts';
 
@@ -40,22 +40,6 @@ export interface DhcpReply {
   broadcast: boolean;
 }
 
-/** What the inventory knows about a host (a later issue provides it); every field optional. */
-export interface HostBootInfo {
-  /** Inventory id or name, for events. */
-  id?: string;
-  bootfile?: string;
-  ipxeScript?: string;
-  group?: string;
-  hostname?: string;
-  /** Extra DHCP options for this host, already encoded. */
-  options?: ReadonlyMap<number, Uint8Array>;
-  /** The inventory says not to answer this host at all (a disabled host): ignored, logged and counted. */
-  ignore?: boolean;
-}
-
-export type LookupHost = (facts: ClientFacts) => HostBootInfo | undefined;
-
 export interface DhcpServerOptions {
   config: DhcpConfig;
   leases: LeaseStore;
@@ -64,7 +48,8 @@ export interface DhcpServerOptions {
   now?: () => number;
   /** `http.port`: used for the default HTTP base URL (http://<receiving address>:<port>). Default 8080 (the config default). */
   httpPort?: number;
-  lookupHost?: LookupHost;
+  /** Decides, for every client, whether it is answered and what it boots (default: the config's reservations and groups only). */
+  planner?: BootPlanner;
   /** The `boot` config section: loader chains and the unknown-host policy (default of `dhcp.unknown_clients`). */
   boot?: Partial<Pick<BootConfig, 'bios_loader' | 'uefi_loader' | 'unknown_hosts'>>;
 }
@@ -78,6 +63,10 @@ const FIRST_OPTIONS = [OPT.SUBNET_MASK, OPT.ROUTER, OPT.DNS_SERVERS, OPT.DOMAIN_
 function allZero(b: Uint8Array, n: number): boolean {
   for (let i = 0; i < n && i < b.length; i++) if (b[i] !== 0) return false;
   return true;
+}
+/** `dhcp.unknown_clients` when unset: derived from `boot.unknown_hosts` (src/config/boot.ts says how). */
+function unknownClientsDefault(policy: BootConfig['unknown_hosts']): 'answer' | 'ignore' | 'register' {
+  return policy === 'ignore' || policy === 'register' ? policy : 'answer';
 }
 const HANDLED = new Set<number>([MSG.DISCOVER, MSG.REQUEST, MSG.DECLINE, MSG.RELEASE, MSG.INFORM]);
 
@@ -101,11 +90,8 @@ interface Exchange {
   stage: 'dhcp' | 'proxydhcp';
 }
 
-interface HostView {
-  known: boolean;
-  reservation: CompiledReservation | undefined;
-  inventory: HostBootInfo | undefined;
-}
+/** The planner's answer for an admitted client, with the config reservation that holds its DHCP options. */
+type Admitted = Extract<DhcpPlan, { answer: true }> & { reservation: CompiledReservation | undefined };
 
 /** Drop: the packet itself is unacceptable. Ignore: a valid request we choose not to answer. */
 type Outcome = { replies: DhcpReply[] };
@@ -119,9 +105,9 @@ export class DhcpServer {
   private readonly events: EventBus;
   private readonly now: () => number;
   private readonly httpPort: number;
-  private readonly lookupHost: LookupHost | undefined;
+  private readonly planner: BootPlanner;
+  private readonly planSettings: DhcpPlanSettings;
   private readonly stats = new Map<string, number>();
-  private readonly chains: { bios: 'ipxe' | 'pxelinux'; uefi: 'ipxe' | 'grub' };
   private rateWindow = 0;
   private readonly perMac = new Map<string, number>();
   private readonly subnetCidrs: CompiledSubnet['cidr'][];
@@ -130,14 +116,21 @@ export class DhcpServer {
   private readonly leaseTimeOptions = new Map<number, [Uint8Array, Uint8Array, Uint8Array]>();
 
   constructor(opts: DhcpServerOptions) {
-    this.cfg = compileDhcpConfig(opts.config, dhcpUnknownClients(opts.boot?.unknown_hosts ?? 'menu'));
-    this.chains = { bios: opts.boot?.bios_loader ?? 'ipxe', uefi: opts.boot?.uefi_loader ?? 'ipxe' };
+    this.cfg = compileDhcpConfig(opts.config, unknownClientsDefault(opts.boot?.unknown_hosts ?? 'menu'));
+    this.planSettings = {
+      access: this.cfg.access,
+      bootfiles: this.cfg.bootfiles,
+      ipxeScript: this.cfg.ipxeScript,
+      registrationScript: this.cfg.registrationScript,
+      groups: this.cfg.groups,
+      chains: { bios: opts.boot?.bios_loader ?? 'ipxe', uefi: opts.boot?.uefi_loader ?? 'ipxe' },
+    };
     this.log = opts.logger;
     this.now = opts.now ?? Date.now;
     this.rl = new RateLimitedLog(opts.logger, 5, 10_000, this.now);
     this.events = opts.events;
     this.httpPort = opts.httpPort ?? 8080;
-    this.lookupHost = opts.lookupHost;
+    this.planner = opts.planner ?? configOnlyPlanner;
     this.table = new LeaseTable({
       store: opts.leases,
       now: this.now,
@@ -315,17 +308,40 @@ export class DhcpServer {
     return this.cfg.subnets.find((s) => s.interface === undefined && cidrContains(s.cidr, local));
   }
 
-  private hostView(x: Exchange): HostView {
+  /**
+   * Asks the planner whether this client is answered and what it boots; undefined when it is not
+   * answered (already counted, logged and emitted as an ignored event).
+   */
+  private admit(x: Exchange): Admitted | undefined {
     const reservation = x.subnet?.reservations.get(x.facts.mac) ?? this.anyReservation(x.facts.mac);
-    let inventory: HostBootInfo | undefined;
-    if (this.lookupHost !== undefined) {
-      try {
-        inventory = this.lookupHost(x.facts);
-      } catch (err) {
-        this.rl.warn('lookup', { code: 'BH_DHCP_LOOKUP', err }, 'host lookup failed; answering the client as unknown');
-      }
+    const f = x.facts;
+    let plan: DhcpPlan;
+    try {
+      plan = this.planner.planDhcp(
+        {
+          mac: f.mac,
+          uuid: f.uuid,
+          arches: f.arches,
+          vendorClass: f.vendorClass,
+          userClasses: f.userClasses,
+          ip: f.ciaddr !== ZERO ? f.ciaddr : undefined,
+          tftpServer: this.cfg.tftpServer ?? x.meta.localAddress,
+          httpBase: this.cfg.httpBase ?? `http://${x.meta.localAddress}:${this.httpPort}`,
+          unknownClients: x.subnet?.unknownClients ?? this.cfg.unknownClients,
+          reservation,
+        },
+        this.planSettings,
+      );
+    } catch (err) {
+      // The planner failed (a bug, or the inventory snapshot): answer from the config alone.
+      this.rl.warn('lookup', { code: 'BH_DHCP_LOOKUP', err }, 'host lookup failed; answering the client as unknown');
+      plan = configOnlyPlanner.planDhcp({ mac: f.mac, uuid: f.uuid, arches: f.arches, vendorClass: f.vendorClass, userClasses: f.userClasses, ip: undefined, tftpServer: this.cfg.tftpServer ?? x.meta.localAddress, httpBase: this.cfg.httpBase ?? `http://${x.meta.localAddress}:${this.httpPort}`, unknownClients: x.subnet?.unknownClients ?? this.cfg.unknownClients, reservation }, this.planSettings);
     }
-    return { known: reservation !== undefined || inventory !== undefined, reservation, inventory };
+    if (!plan.answer) {
+      this.ignore(x, plan.reason);
+      return undefined;
+    }
+    return { ...plan, reservation };
   }
 
   private anyReservation(mac: string): CompiledReservation | undefined {
@@ -334,41 +350,6 @@ export class DhcpServer {
       if (r !== undefined) return r;
     }
     return undefined;
-  }
-
-  private boot(x: Exchange, host: HostView, registrationOnly: boolean): BootDecision {
-    const groupName = host.inventory?.group ?? host.reservation?.group;
-    const group = groupName === undefined ? undefined : this.cfg.groups.get(groupName);
-    const bootfile = host.inventory?.bootfile ?? host.reservation?.bootfile;
-    const ipxeScript = host.inventory?.ipxeScript ?? host.reservation?.ipxeScript;
-    const ctx: BootContext = {
-      tftpServer: this.cfg.tftpServer ?? x.meta.localAddress,
-      httpBase: this.cfg.httpBase ?? `http://${x.meta.localAddress}:${this.httpPort}`,
-      defaults: { bootfiles: this.cfg.bootfiles, ipxeScript: this.cfg.ipxeScript },
-      registrationScript: this.cfg.registrationScript,
-      registrationOnly,
-      chains: this.chains,
-    };
-    if (group !== undefined) ctx.group = { name: group.name, ...(group.bootfiles ? { bootfiles: group.bootfiles } : {}), ...(group.ipxeScript ? { ipxeScript: group.ipxeScript } : {}) };
-    if (bootfile !== undefined || ipxeScript !== undefined) {
-      ctx.host = { source: host.inventory?.bootfile !== undefined || host.inventory?.ipxeScript !== undefined ? 'inventory' : 'reservation', ...(bootfile ? { bootfile } : {}), ...(ipxeScript ? { ipxeScript } : {}) };
-    }
-    return decideBoot({ arches: x.facts.arches, vendorClass: x.facts.vendorClass, userClasses: x.facts.userClasses }, ctx);
-  }
-
-  /** Access control; undefined when the client is to be ignored (already counted). */
-  private admit(x: Exchange, host: HostView): 'answer' | 'register' | undefined {
-    if (host.inventory?.ignore === true) {
-      this.ignore(x, 'host_disabled');
-      return undefined;
-    }
-    const policy = x.subnet?.unknownClients ?? this.cfg.unknownClients;
-    const d = decideAccess(this.cfg.access, x.facts.mac, host.known, policy);
-    if (d.action === 'ignore') {
-      this.ignore(x, d.reason.replace(/-/g, '_'));
-      return undefined;
-    }
-    return d.action;
   }
 
   private send(x: Exchange, reply: DhcpPacket, opts: { nak?: boolean; inform?: boolean } = {}): DhcpReply[] {
@@ -409,16 +390,15 @@ export class DhcpServer {
     const pxe = x.facts.vendorClass?.startsWith('PXEClient') === true || x.facts.vendorClass?.startsWith('HTTPClient') === true;
     if (!pxe) return this.ignore(x, 'not_pxe_client', {}, true); // TM-02: proxy mode answers PXE clients only
     if (x.type === MSG.DISCOVER) {
-      const host = this.hostView(x);
-      const a = this.admit(x, host);
+      const a = this.admit(x);
       if (a === undefined) return { replies: [] };
-      const d = this.boot(x, host, a === 'register');
+      const d = a.boot;
       const offer = buildProxyOffer(x.p, d, x.serverId);
       if (offer === undefined) return this.ignore(x, 'no_boot_file', { why: d.why });
       const replies = this.send(x, offer);
       if (replies.length > 0) {
         this.count('offered');
-        this.emit(x, 'proxy-offer', this.withBoot({}, d, a === 'register'));
+        this.emit(x, 'proxy-offer', this.withBoot({}, d, a.registration));
       }
       return { replies };
     }
@@ -439,16 +419,15 @@ export class DhcpServer {
       const mine = this.cfg.subnets.filter((s) => s.interface === x.meta.interface || (s.interface === undefined && local !== undefined && cidrContains(s.cidr, local)));
       if (mine.length > 0 && !mine.some((s) => cidrContains(s.cidr, src))) return this.drop('source_outside_subnets', x.meta);
     }
-    const host = this.hostView(x);
-    const a = this.admit(x, host);
+    const a = this.admit(x);
     if (a === undefined) return { replies: [] };
-    const d = this.boot(x, host, a === 'register');
+    const d = a.boot;
     const ack = buildBootServerAck(x.p, d, x.serverId);
     if (ack === undefined) return this.ignore(x, 'no_boot_file', { why: d.why });
     const replies = this.send(x, ack);
     if (replies.length > 0) {
       this.count('acked');
-      this.emit(x, 'proxy-ack', this.withBoot({}, d, a === 'register'));
+      this.emit(x, 'proxy-ack', this.withBoot({}, d, a.registration));
     }
     return { replies };
   }
@@ -472,8 +451,7 @@ export class DhcpServer {
   }
 
   private discover(x: Exchange, s: CompiledSubnet): Outcome {
-    const host = this.hostView(x);
-    const a = this.admit(x, host);
+    const a = this.admit(x);
     if (a === undefined) return { replies: [] };
     const alloc = this.table.allocate(s.key, x.ident, x.facts.requestedIp);
     if (!alloc.ok) {
@@ -482,20 +460,20 @@ export class DhcpServer {
       this.emit(x, 'ignored', { reason: alloc.reason.replace(/-/g, '_'), subnet: s.key, xid: x.p.xid, ...this.describe(x) });
       return { replies: [] };
     }
-    const hostname = this.hostname(x, host);
+    const hostname = this.hostname(x, a);
     this.table.hold(s.key, x.ident, alloc.ip, hostname, x.serverId);
-    const d = this.boot(x, host, a === 'register');
-    const reply = this.leaseReply(x, s, host, d, MSG.OFFER, alloc.ip);
+    const d = a.boot;
+    const reply = this.leaseReply(x, s, a, d, MSG.OFFER, alloc.ip);
     const replies = this.send(x, reply);
     if (replies.length > 0) {
       this.count('offered');
-      this.emit(x, 'offer', this.withBoot({ ip: alloc.ip, why: `address: ${alloc.reason}` }, d, a === 'register'));
+      this.emit(x, 'offer', this.withBoot({ ip: alloc.ip, why: `address: ${alloc.reason}` }, d, a.registration));
     }
     return { replies };
   }
 
-  private hostname(x: Exchange, host: HostView): string | null {
-    return host.inventory?.hostname ?? host.reservation?.hostname ?? x.facts.hostname ?? null;
+  private hostname(x: Exchange, a: Admitted): string | null {
+    return a.hostname ?? x.facts.hostname ?? null;
   }
 
   private nak(x: Exchange, s: CompiledSubnet, why: string): Outcome {
@@ -534,8 +512,7 @@ export class DhcpServer {
     }
     if (ip === undefined) return this.drop('no_requested_address', x.meta, { mac: f.mac });
 
-    const host = this.hostView(x);
-    const a = this.admit(x, host);
+    const a = this.admit(x);
     if (a === undefined) return { replies: [] };
 
     const n = ipToU32(ip);
@@ -548,7 +525,7 @@ export class DhcpServer {
       return this.nak(x, s, lease !== undefined && !this.table.owns(lease, x.ident) ? `${ip} is in use by another client` : `${ip} cannot be leased here`);
     }
 
-    const hostname = this.hostname(x, host);
+    const hostname = this.hostname(x, a);
     let lease: Lease;
     try {
       lease = await this.table.bind(s.key, x.ident, ip, s.leaseSeconds * 1000, hostname, x.serverId);
@@ -558,13 +535,13 @@ export class DhcpServer {
       this.emit(x, 'store-error', { ip });
       return { replies: [] };
     }
-    const d = this.boot(x, host, a === 'register');
-    const reply = this.leaseReply(x, s, host, d, MSG.ACK, lease.ip);
+    const d = a.boot;
+    const reply = this.leaseReply(x, s, a, d, MSG.ACK, lease.ip);
     if (state !== 'selecting' || x.p.ciaddr !== ZERO) reply.ciaddr = x.p.ciaddr;
     const replies = this.send(x, reply);
     if (replies.length > 0) {
       this.count('acked');
-      this.emit(x, 'ack', this.withBoot({ ip: lease.ip, state, expiresAt: lease.expiresAt }, d, a === 'register'));
+      this.emit(x, 'ack', this.withBoot({ ip: lease.ip, state, expiresAt: lease.expiresAt }, d, a.registration));
     }
     return { replies };
   }
@@ -606,23 +583,22 @@ export class DhcpServer {
   }
 
   private inform(x: Exchange, s: CompiledSubnet): Outcome {
-    const host = this.hostView(x);
-    const a = this.admit(x, host);
+    const a = this.admit(x);
     if (a === undefined) return { replies: [] };
-    const d = this.boot(x, host, a === 'register');
-    const reply = this.leaseReply(x, s, host, d, MSG.ACK, ZERO);
+    const d = a.boot;
+    const reply = this.leaseReply(x, s, a, d, MSG.ACK, ZERO);
     reply.ciaddr = x.p.ciaddr;
     for (const c of [OPT.LEASE_TIME, OPT.RENEWAL_TIME, OPT.REBINDING_TIME]) reply.options.delete(c);
     const replies = this.send(x, reply, { inform: true });
     if (replies.length > 0) {
       this.count('informed');
-      this.emit(x, 'inform', this.withBoot({ ciaddr: x.p.ciaddr }, d, a === 'register'));
+      this.emit(x, 'inform', this.withBoot({ ciaddr: x.p.ciaddr }, d, a.registration));
     }
     return { replies };
   }
 
   /** OFFER/ACK with the lease, the subnet/group/host options and the boot information. */
-  private leaseReply(x: Exchange, s: CompiledSubnet, host: HostView, d: BootDecision, type: number, ip: string): DhcpPacket {
+  private leaseReply(x: Exchange, s: CompiledSubnet, a: Admitted, d: BootDecision, type: number, ip: string): DhcpPacket {
     const r = newReply(x.p);
     r.yiaddr = ip;
     const o = r.options;
@@ -632,15 +608,14 @@ export class DhcpServer {
     o.set(OPT.LEASE_TIME, lease);
     o.set(OPT.RENEWAL_TIME, renew);
     o.set(OPT.REBINDING_TIME, rebind);
-    // The subnet's options, overridden by the group's, the reservation's and the inventory's.
-    const groupName = host.inventory?.group ?? host.reservation?.group;
-    const group = groupName === undefined ? undefined : this.cfg.groups.get(groupName);
+    // The subnet's options, overridden by the group's and the reservation's.
+    const group = a.group === undefined ? undefined : this.cfg.groups.get(a.group);
+    const reservation = a.reservation;
     let merged: ReadonlyMap<number, Uint8Array> = s.options;
-    if ((group !== undefined && group.options.size > 0) || (host.reservation !== undefined && host.reservation.options.size > 0) || (host.inventory?.options !== undefined && host.inventory.options.size > 0)) {
+    if ((group !== undefined && group.options.size > 0) || (reservation !== undefined && reservation.options.size > 0)) {
       const m = new Map<number, Uint8Array>(s.options);
       if (group !== undefined) for (const [k, v] of group.options) m.set(k, v);
-      if (host.reservation !== undefined) for (const [k, v] of host.reservation.options) m.set(k, v);
-      if (host.inventory?.options !== undefined) for (const [k, v] of host.inventory.options) if (k !== OPT.MESSAGE_TYPE && k !== OPT.SERVER_ID) m.set(k, v);
+      if (reservation !== undefined) for (const [k, v] of reservation.options) m.set(k, v);
       merged = m;
     }
     for (const c of FIRST_OPTIONS) {
@@ -657,7 +632,7 @@ export class DhcpServer {
         r.sname = d.siaddr;
       }
     }
-    const hostname = host.inventory?.hostname ?? host.reservation?.hostname;
+    const hostname = a.hostname;
     if (hostname !== undefined) o.set(OPT.HOST_NAME, encodeString(hostname));
     for (const [k, v] of merged) if (!o.has(k)) o.set(k, v);
     return r;

@@ -22,6 +22,10 @@ import { clients, config, fullConfig, harness, meta4011, request } from '../dhcp
 import { createHttpApp } from '../../../src/http/server.ts';
 import { FileResolver } from '../../../src/files/resolver.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { NO_ACCESS_LISTS } from '../../../src/boot/access.ts';
+import type { DhcpPlanSettings } from '../../../src/boot/dhcp-plan.ts';
+
+const DHCP_SETTINGS: DhcpPlanSettings = { access: NO_ACCESS_LISTS, bootfiles: {}, ipxeScript: 'boot.ipxe', registrationScript: 'register.ipxe', groups: new Map(), chains: { bios: 'ipxe', uefi: 'ipxe' } };
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bh-engine-'));
 let n = 0;
@@ -115,10 +119,10 @@ describe('HTTP: per-host iPXE script', () => {
     assert.match((await script(w, `mac=${MAC}`)).body, /^exit 0$/m);
     assert.match((await script(w, 'mac=52:54:00:00:00:02')).body, /^exit 0$/m);
     // At the DHCP stage a disabled host is not answered at all; a local one still is (its plan exits).
-    const disabled = w.engine.lookupHost({ mac: '52:54:00:00:00:02', uuid: undefined, arches: [0], vendorClass: 'PXEClient:Arch:00000:UNDI:002001', userClasses: [], ciaddr: '0.0.0.0' } as never);
-    assert.equal(disabled?.ignore, true);
-    const local = w.engine.lookupHost({ mac: MAC, uuid: undefined, arches: [0], vendorClass: 'PXEClient:Arch:00000:UNDI:002001', userClasses: [], ciaddr: '0.0.0.0' } as never);
-    assert.notEqual(local?.ignore, true);
+    const ask = (mac: string) => w.engine.planDhcp({ mac, uuid: undefined, arches: [0], vendorClass: 'PXEClient:Arch:00000:UNDI:002001', userClasses: [], ip: undefined, tftpServer: '198.18.0.1', httpBase: 'http://198.18.0.1:8080', unknownClients: 'answer' }, DHCP_SETTINGS);
+    const disabled = ask('52:54:00:00:00:02');
+    assert.deepEqual([disabled.answer, disabled.answer ? undefined : disabled.reason], [false, 'host_disabled']);
+    assert.equal(ask(MAC).answer, true);
   });
 
   it('hostile query values cannot reach the script, and the host is then found by its IP', async () => {
@@ -279,11 +283,11 @@ describe('TFTP: per-host pxelinux.cfg and grub.cfg', () => {
   });
 });
 
-describe('DHCP: lookupHost inside the DHCP server', () => {
+describe('DHCP: the engine as the DHCP server\'s planner', () => {
   it('a Secure Boot host on UEFI PXE gets shimx64.efi; an unknown one gets the default loader and is recorded', async () => {
     const w = await world();
     await activeHost(w, { ...DEBIAN, secure_boot: true });
-    const h = await harness(config({ mode: 'proxy' }), { lookupHost: w.engine.lookupHost });
+    const h = await harness(config({ mode: 'proxy' }), { planner: w.engine });
     await h.one(request({ type: 1, mac: MAC, options: clients.edk2Pxe() }));
     const ack = await h.one(request({ type: 3, mac: MAC, ciaddr: '198.18.0.100', options: clients.edk2Pxe() }), meta4011('198.18.0.100', 4011));
     assert.equal(ack.p.file, 'shimx64.efi');
@@ -304,21 +308,21 @@ describe('DHCP: lookupHost inside the DHCP server', () => {
   it('BIOS hosts on the pxelinux chain get pxelinux.0, also from an iPXE ROM (pxelinux does no DHCP: no loop); on the iPXE chain iPXE gets the script URL', async () => {
     const w = await world({ bios_loader: 'pxelinux' });
     await activeHost(w);
-    const h = await harness(config({ mode: 'proxy' }), { lookupHost: w.engine.lookupHost });
+    const h = await harness(config({ mode: 'proxy' }), { planner: w.engine });
     const bios = [...clients.ipxeBios()].filter(([c]) => c !== 77);
     const ack = await h.one(request({ type: 3, mac: MAC, ciaddr: '198.18.0.100', options: bios }), meta4011('198.18.0.100', 68));
     assert.equal(ack.p.file, 'pxelinux.0');
     const rom = await h.one(request({ type: 3, mac: MAC, ciaddr: '198.18.0.100', options: clients.ipxeBios() }), meta4011('198.18.0.100', 68));
     assert.equal(rom.p.file, 'pxelinux.0');
     // The same iPXE ROM in full mode, as QEMU's SeaBIOS sends it.
-    const full = await harness(fullConfig(), { lookupHost: w.engine.lookupHost });
+    const full = await harness(fullConfig(), { planner: w.engine });
     const offer = await full.one(request({ type: 1, mac: MAC, options: clients.ipxeBios() }));
     assert.equal(offer.p.file, 'pxelinux.0');
     assert.equal(offer.p.siaddr, '198.18.0.1');
     // On the iPXE chain, the no-loop rule: iPXE gets the per-host script URL.
     const w2 = await world();
     await activeHost(w2);
-    const h2 = await harness(config({ mode: 'proxy' }), { lookupHost: w2.engine.lookupHost });
+    const h2 = await harness(config({ mode: 'proxy' }), { planner: w2.engine });
     const ipxe = await h2.one(request({ type: 3, mac: MAC, ciaddr: '198.18.0.100', options: clients.ipxeBios() }), meta4011('198.18.0.100', 68));
     assert.match(ipxe.p.file, /^http:\/\/198\.18\.0\.1:8080\/boot\.ipxe\?mac=/);
     await w.store.close();

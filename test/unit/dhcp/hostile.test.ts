@@ -276,12 +276,12 @@ test('property: handle() never throws or rejects, and never addresses a forbidde
   assert.equal(proxy.server.counters()['dropped.internal_error'] ?? 0, 0);
 });
 
-test('a failing lookupHost hook or event listener does not cost the client its answer', async () => {
+test('a failing planner or event listener does not cost the client its answer', async () => {
   const bus = new EventBus();
   bus.subscribe(() => {
     throw new Error('listener bug');
   });
-  const server = await DhcpServer.create({ config: fullConfig(), leases: new MemoryLeaseStore(), logger: pino({ level: 'silent' }), events: bus, lookupHost: () => { throw new Error('inventory down'); } });
+  const server = await DhcpServer.create({ config: fullConfig(), leases: new MemoryLeaseStore(), logger: pino({ level: 'silent' }), events: bus, planner: { planDhcp: () => { throw new Error('inventory down'); } } });
   const replies = await server.handle(request({ type: 1, options: clients.edk2Pxe() }), meta67);
   assert.equal(replies.length, 1);
   assert.equal(dropped(server.counters()), 0);

@@ -3,6 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPT, PXE_SUB, encodePxeBootItem, encodePxeVendorOptions, ipOption, pxeVendorOptions, stringOption, pxeBootItem } from '../../../src/protocol/dhcp/options.ts';
 import { SERVER, clients, config, dora, fullConfig, harness, meta4011, meta67, opt, request } from './helpers.ts';
+import { planDhcp } from '../../../src/boot/dhcp-plan.ts';
+import type { BootPlanner, DhcpHost } from '../../../src/boot/dhcp-plan.ts';
+
+/** A planner over a fixed inventory: the real DHCP stage of the plan, with these hosts by MAC. */
+function inventoryOf(hosts: Record<string, DhcpHost>): BootPlanner {
+  return { planDhcp: (req, settings) => planDhcp(req, hosts[req.mac], settings) };
+}
 
 const MAC = '52:54:00:bb:00:01';
 const proxyConfig = (extra: Record<string, unknown> = {}) => config({ mode: 'proxy', boot: { tftp_server: '198.18.0.2' }, ...extra });
@@ -114,12 +121,12 @@ test('full mode: boot clients get siaddr, file and 67 in OFFER and ACK; HTTP Boo
   assert.match(String(ack.detail.bootWhy), /default ipxe loader for arch 7/);
 });
 
-test('host overrides: reservation boot file and group, and the lookupHost hook', async () => {
+test('host overrides: reservation boot file and group, and the inventory through the planner', async () => {
   const cfg = fullConfig({
     boot: { groups: { workers: { bootfiles: { 'uefi-x64': 'grubx64.efi' }, ntp_servers: ['198.18.0.123'] } } },
     subnets: [{ subnet: '198.18.0.0/24', pools: [{ start: '198.18.0.100', end: '198.18.0.110' }], reservations: [{ mac: '52:54:00:bb:00:10', ip: '198.18.0.10', group: 'workers' }, { mac: '52:54:00:bb:00:11', ip: '198.18.0.11', bootfile: 'shimx64.efi' }] }],
   });
-  const h = await harness(cfg, { lookupHost: (f) => (f.mac === '52:54:00:bb:00:12' ? { id: 'h12', bootfile: 'custom.efi', hostname: 'inv12' } : undefined) });
+  const h = await harness(cfg, { planner: inventoryOf({ '52:54:00:bb:00:12': { id: 'h12', state: 'active', hostname: 'inv12', group: undefined, firstLoader: 'custom.efi' } }) });
   const g = await h.one(request({ type: 1, mac: '52:54:00:bb:00:10', options: clients.edk2Pxe() }));
   assert.equal(g.p.file, 'grubx64.efi');
   assert.equal(ipOption(g.p.options.get(OPT.NTP_SERVERS)), '198.18.0.123');
@@ -130,7 +137,7 @@ test('host overrides: reservation boot file and group, and the lookupHost hook',
 });
 
 test('a host the inventory marks to ignore (disabled) gets no answer, and is logged and counted', async () => {
-  const h = await harness(fullConfig(), { lookupHost: (f) => (f.mac === '52:54:00:bb:00:13' ? { id: 'h13', ignore: true } : undefined) });
+  const h = await harness(fullConfig(), { planner: inventoryOf({ '52:54:00:bb:00:13': { id: 'h13', state: 'disabled', hostname: null, group: undefined, firstLoader: undefined } }) });
   assert.deepEqual(await h.send(request({ type: 1, mac: '52:54:00:bb:00:13', options: clients.ipxeBios() })), []);
   assert.equal(h.server.counters()['ignored.host_disabled'], 1);
   assert.deepEqual(h.events.map((e) => [e.kind, e.detail.reason]), [['ignored', 'host_disabled']]);
