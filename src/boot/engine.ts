@@ -19,9 +19,8 @@ import { planDhcp } from './dhcp-plan.ts';
 import type { Host } from '../store/index.ts';
 import type { FirmwareArch } from '../inventory/types.ts';
 import type { BootConfig } from '../config/boot.ts';
-import { DEFAULT_BOOT_CONFIG } from '../config/boot.ts';
 import type { BootPlan, PlanSettings } from './planner.ts';
-import { firmwareArchFromDhcp, firmwareArchFromIpxe, plan, unknownHostMenu } from './planner.ts';
+import { DEFAULT_PLAN_SETTINGS, firmwareArchFromDhcp, firmwareArchFromIpxe, plan, unknownHostMenu } from './planner.ts';
 import type { HostDirectory } from './hosts.ts';
 import { renderIpxe, renderIpxeError } from './render/ipxe.ts';
 import { renderGrub } from './render/grub.ts';
@@ -29,7 +28,8 @@ import { renderPxelinux } from './render/pxelinux.ts';
 import { IPXE_SCRIPT_TEMPLATE } from './render/url.ts';
 import { RenderError, canonicalMac, canonicalUuid } from './render/text.ts';
 
-export function planSettings(c: BootConfig = DEFAULT_BOOT_CONFIG): PlanSettings {
+/** The planner's settings from the `boot` config section. */
+export function planSettings(c: BootConfig): PlanSettings {
   return { unknownHosts: c.unknown_hosts, biosLoader: c.bios_loader, uefiLoader: c.uefi_loader, menu: { title: c.menu.title, timeoutS: c.menu.timeout, default: c.menu.default }, pendingPollS: c.pending_poll };
 }
 
@@ -105,7 +105,7 @@ export class BootEngine implements BootPlanner {
     this.events = opts.events;
     this.log = opts.logger;
     this.rl = new RateLimitedLog(opts.logger);
-    this.settings = opts.settings ?? planSettings();
+    this.settings = opts.settings ?? DEFAULT_PLAN_SETTINGS;
     this.filesBase = opts.filesBase ?? '/';
     this.bootRoot = opts.bootRoot;
     this.diskCheckMs = opts.diskCheckMs ?? 1000;
@@ -148,10 +148,9 @@ export class BootEngine implements BootPlanner {
 
   /** The plan for a client, from the snapshot. */
   planFor(host: Host | undefined, arch: FirmwareArch | undefined, mac?: string, uuid?: string, settings: PlanSettings = this.settings): BootPlan {
-    const profile = host === undefined ? undefined : this.directory.profileFor(host);
     return plan(
       { mac, uuid, arch },
-      { host: host === undefined ? undefined : { id: host.id, hostname: host.hostname, state: host.state, profile }, profiles: this.directory.profiles(), defaultProfile: this.directory.defaultProfile() },
+      { host: host === undefined ? undefined : { id: host.id, hostname: host.hostname, state: host.state, profile: this.directory.ownProfile(host), group: this.directory.groupOf(host) }, profiles: this.directory.profiles(), defaultProfile: this.directory.defaultProfile() },
       settings,
     );
   }
@@ -187,7 +186,7 @@ export class BootEngine implements BootPlanner {
     let known: DhcpHost | undefined;
     if (host !== undefined && host.state !== 'new') {
       const firstLoader = host.state === 'disabled' ? undefined : this.planFor(host, arch, req.mac, req.uuid).dhcp.bootfile;
-      known = { id: host.id, state: host.state, hostname: host.hostname, group: this.directory.groupName(host), firstLoader };
+      known = { id: host.id, state: host.state, hostname: host.hostname, group: this.directory.groupOf(host)?.name, firstLoader };
     }
     return planDhcp(req, known, settings);
   };

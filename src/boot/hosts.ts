@@ -173,24 +173,22 @@ export class HostDirectory {
     if (this.ipIndex.size > 65_536) this.ipIndex.delete(this.ipIndex.keys().next().value!);
   }
 
-  /** The profile a host boots: its own, else its group's. */
-  profileFor(h: Host): { name: string; spec: ProfileSpec } | undefined {
-    if (h.profileId !== null) {
-      const p = this.profilesById.get(h.profileId);
-      if (p !== undefined) return p;
-    }
+  /** The host's own profile (the planner picks between it, its group's and the default). */
+  ownProfile(h: Host): { name: string; spec: ProfileSpec } | undefined {
+    return h.profileId === null ? undefined : this.profilesById.get(h.profileId);
+  }
+
+  /** The host's group with the group's profile. */
+  groupOf(h: Host): { name: string; profile: { name: string; spec: ProfileSpec } | undefined } | undefined {
     const g = h.groupId === null ? undefined : this.groups.get(h.groupId);
-    return g?.profileId === null || g?.profileId === undefined ? undefined : this.profilesById.get(g.profileId);
+    if (g === undefined) return undefined;
+    return { name: g.name, profile: g.profileId === null ? undefined : this.profilesById.get(g.profileId) };
   }
 
   /** The inventory's default profile, else the built-in one (quick mode), else undefined. */
   defaultProfile(): { name: string; spec: ProfileSpec } | undefined {
     const spec = this.defaultName === undefined ? undefined : this.profilesByName.get(this.defaultName);
     return spec !== undefined ? { name: this.defaultName!, spec } : this.builtinDefault;
-  }
-
-  groupName(h: Host): string | undefined {
-    return h.groupId === null ? undefined : this.groups.get(h.groupId)?.name;
   }
 
   profiles(): ReadonlyMap<string, ProfileSpec> {

@@ -1,8 +1,14 @@
 // The planner: (client facts, inventory) → the boot plan for every stage. Pure: no I/O, no clock,
 // no logging. The DHCP stage reads `dhcp` (answer at all? which first loader?), the loader stage
 // (iPXE script, grub.cfg, pxelinux.cfg) reads `chain` and `payload`; renderers turn the payload
-// into text. The caller resolves the host's record and profile (its own or its group's) first.
+// into text. The caller finds the host's record, its own profile and its group's; the planner
+// picks the one that applies (src/inventory/resolve.ts: own, else group's, else the default).
 import type { BootSpec, FirmwareArch, ProfileSpec, UnknownHostPolicy } from '../inventory/types.ts';
+import { bootSpecFor } from '../inventory/profile.ts';
+import { pickProfile } from '../inventory/resolve.ts';
+import type { NamedProfile, ProfileSource } from '../inventory/resolve.ts';
+import type { EffectiveBoot } from '../inventory/service.ts';
+import { FIRMWARE_ARCHES } from '../inventory/types.ts';
 
 /** The loader chain a client walks through. */
 export type Chain = 'ipxe' | 'pxelinux' | 'grub' | 'shim-grub' | 'http-boot';
@@ -15,13 +21,16 @@ export interface PlanClient {
   arch: FirmwareArch | undefined;
 }
 
-/** What the planner needs of a host record; `profile` is the host's own or else its group's. */
+/** What the planner needs of a host record. */
 export interface PlanHost {
   id: string;
   hostname: string | null;
   /** A HostState; anything else is treated as disabled. */
   state: string;
-  profile?: { name: string; spec: ProfileSpec } | undefined;
+  /** The host's own profile. */
+  profile?: NamedProfile | undefined;
+  /** The host's group, with the group's profile. */
+  group?: { name: string; profile?: NamedProfile | undefined } | undefined;
 }
 
 export interface PlanInventory {
@@ -99,6 +108,11 @@ export interface BootPlan {
   payload: Payload;
   /** Under the register policy, the host must be recorded as pending. */
   register: boolean;
+  /**
+   * The profile that applies to a known host (its own, its group's, or the default) and where it
+   * came from, also when the host's state keeps it from booting it; undefined for unknown hosts.
+   */
+  profile?: { name: string; source: Exclude<ProfileSource, 'none'> } | undefined;
 }
 
 export const DEFAULT_PLAN_SETTINGS: PlanSettings = {
@@ -112,11 +126,6 @@ export const DEFAULT_PLAN_SETTINGS: PlanSettings = {
 /** The stable names the first loaders are served under (see assets.ts). */
 export const LOADER_NAMES = { pxelinux: 'pxelinux.0', grub: 'grubx64.efi', shim: 'shimx64.efi' } as const;
 
-/** The spec that applies on this firmware: the arch variant, or the top level. */
-export function specFor(spec: ProfileSpec, arch: FirmwareArch | undefined): BootSpec {
-  const v = arch === undefined ? undefined : spec.arch?.[arch];
-  return v ?? spec;
-}
 
 function chainFor(arch: FirmwareArch | undefined, secureBoot: boolean, s: PlanSettings): { chain: Chain; bootfile?: string } {
   if (arch === undefined) return { chain: 'ipxe' };
@@ -149,7 +158,7 @@ function resolveSimple(name: string, b: BootSpec): { ok: true; payload: LinuxPay
 }
 
 function resolveProfile(name: string, spec: ProfileSpec, inv: PlanInventory, arch: FirmwareArch | undefined, s: PlanSettings): Resolved {
-  const b = specFor(spec, arch);
+  const b = bootSpecFor(spec, arch);
   const secureBoot = b.secure_boot === true;
   if (b.kind !== 'menu') {
     const r = resolveSimple(name, b);
@@ -159,7 +168,7 @@ function resolveProfile(name: string, spec: ProfileSpec, inv: PlanInventory, arc
   for (const it of b.menu?.items ?? []) {
     const p = inv.profiles.get(it.profile);
     if (p === undefined) continue; // a dangling item is left out; the inventory service warns about it
-    const r = resolveSimple(it.profile, specFor(p, arch));
+    const r = resolveSimple(it.profile, bootSpecFor(p, arch));
     if (r.ok && !items.some((x) => x.key === it.profile)) items.push({ key: it.profile, label: it.label, payload: r.payload });
   }
   if (!items.some((x) => x.key === 'local')) items.push({ key: 'local', label: 'Boot from local disk', payload: { kind: 'local' } });
@@ -173,7 +182,7 @@ export function unknownHostMenu(inv: PlanInventory, arch: FirmwareArch | undefin
   const items: MenuItem[] = [];
   for (const name of [...inv.profiles.keys()].sort()) {
     const spec = inv.profiles.get(name)!;
-    const r = resolveSimple(name, specFor(spec, arch));
+    const r = resolveSimple(name, bootSpecFor(spec, arch));
     if (r.ok && r.payload.kind !== 'local') items.push({ key: name, label: spec.description ?? name, payload: r.payload });
   }
   items.push({ key: 'local', label: 'Boot from local disk', payload: { kind: 'local' } });
@@ -211,13 +220,16 @@ export function plan(client: PlanClient, inv: PlanInventory, s: PlanSettings = D
         return mk('menu', `${who}, policy menu`, unknownHostMenu(inv, client.arch, s));
     }
   }
-  if (state === 'pending') return mk('wait', 'pending host: waits until an operator approves it', { kind: 'wait', pollS: s.pendingPollS, message: 'This machine waits for approval' });
-  if (state === 'local') return mk('local', 'host state local: boots from its local disk', { kind: 'local' });
-  if (state !== 'active') return mk('ignore', state === 'disabled' ? 'host disabled' : `host state ${JSON.stringify(state)} is not one bootherd knows: treated as disabled`, { kind: 'none' });
+  const picked = pickProfile({ own: host.profile ?? null, ...(host.group ? { group: { name: host.group.name, profile: host.group.profile ?? null } } : {}), defaultProfile: inv.defaultProfile ?? null });
+  const profile = picked.profile === null || picked.source === 'none' ? undefined : { name: picked.profile.name, source: picked.source };
+  const known = (action: BootPlan['action'], why: string, payload: Payload): BootPlan => ({ ...mk(action, why, payload), profile });
+  if (state === 'pending') return known('wait', 'pending host: waits until an operator approves it (bootherd hosts approve)', { kind: 'wait', pollS: s.pendingPollS, message: 'This machine waits for approval' });
+  if (state === 'local') return known('local', 'host state local: boots from its local disk', { kind: 'local' });
+  if (state !== 'active') return known('ignore', state === 'disabled' ? 'host disabled: not answered on the network' : `host state ${JSON.stringify(state)} is not one bootherd knows: treated as disabled`, { kind: 'none' });
 
-  if (host.profile !== undefined) return bootProfile(client, inv, s, hostId, host.profile, `active host, profile ${host.profile.name}`);
-  if (inv.defaultProfile !== undefined) return bootProfile(client, inv, s, hostId, inv.defaultProfile, `active host without a profile of its own or its group's: the default profile ${inv.defaultProfile.name}`);
-  return mk('local', 'active host without a profile (its own, its group\'s or a default one): boots from its local disk; assign a profile', { kind: 'local' });
+  if (picked.profile === null) return known('local', "active host without a profile (its own, its group's or a default one): boots from its local disk; assign a profile", { kind: 'local' });
+  const via = picked.source === 'host' ? `its own profile ${picked.profile.name}` : picked.source === 'group' ? `profile ${picked.profile.name} of group ${host.group?.name ?? '?'}` : `the default profile ${picked.profile.name}`;
+  return { ...bootProfile(client, inv, s, hostId, picked.profile, `active: boots ${via}`), profile };
 }
 
 function bootProfile(client: PlanClient, inv: PlanInventory, s: PlanSettings, hostId: string | undefined, profile: { name: string; spec: ProfileSpec }, why: string): BootPlan {
@@ -288,4 +300,15 @@ export function firmwareArchFromIpxe(buildarch: string | undefined, platform: st
     default:
       return undefined;
   }
+}
+
+/**
+ * The plan for a host record as the inventory describes it (`bootherd hosts show`): the same
+ * decision the servers make, for the firmware the host last booted with.
+ */
+export function planRecord(e: EffectiveBoot, s: PlanSettings = DEFAULT_PLAN_SETTINGS): BootPlan {
+  const h = e.host;
+  const arch = (FIRMWARE_ARCHES as readonly string[]).includes(h.arch ?? '') ? (h.arch as FirmwareArch) : undefined;
+  const group = e.group === undefined ? undefined : { name: e.group.name, profile: e.group.profile ?? undefined };
+  return plan({ mac: h.macs[0], uuid: h.uuid ?? undefined, arch }, { host: { id: h.id, hostname: h.hostname, state: h.state, profile: e.own ?? undefined, group }, profiles: e.profiles, defaultProfile: e.defaultProfile ?? undefined }, s);
 }

@@ -1,6 +1,7 @@
 // `bootherd hosts list|add|show|set|approve|rm`: the machines bootherd knows, by MAC.
 import type { Command } from 'commander';
 import type { HostView } from '../inventory/service.ts';
+import { planRecord } from '../boot/planner.ts';
 import { withInventory } from './store.ts';
 import type { StoreOpts } from './store.ts';
 import { collect, labelsText, parseLabels, printFields, printJson, printTable, run } from './output.ts';
@@ -59,7 +60,8 @@ export function registerHosts(program: Command): void {
     .action((ref: string, o: StoreOpts & { json?: boolean }) => run(() => withInventory(o, async (inv) => {
       const e = await inv.effectiveBoot(ref);
       const h = e.host;
-      const boot = { action: e.action, profile: e.profile?.name ?? null, source: e.source, why: e.why };
+      const p = planRecord(e);
+      const boot = { action: p.action, profile: p.profile?.name ?? null, source: p.profile?.source ?? 'none', why: p.why };
       if (o.json === true) {
         printJson({ ...h, boot });
         return;
@@ -74,7 +76,7 @@ export function registerHosts(program: Command): void {
         ['group', h.group ?? '-'],
         ['profile', h.profile ?? '-'],
         ['labels', labelsText(h.labels) || '-'],
-        ['boots', `${e.profile?.name ?? '-'} (${e.why})`],
+        ['boots', `${p.profile?.name ?? '-'} (${p.why})`],
         ['created', new Date(h.createdAt).toISOString()],
         ['updated', new Date(h.updatedAt).toISOString()],
       ]);

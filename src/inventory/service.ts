@@ -7,8 +7,7 @@ import type { FirmwareArch, HostState, ProfileSpec } from './types.ts';
 import { InventoryError } from './errors.ts';
 import { NAME_PATTERN, referencedProfiles, validateProfileSpec } from './profile.ts';
 import { approvedState, canonicalMac, canonicalUuid, checkState, checkTransition, isMac, isUuid, storedState } from './host.ts';
-import { resolveBoot } from './resolve.ts';
-import type { NamedProfile, Resolution } from './resolve.ts';
+import type { NamedProfile } from './resolve.ts';
 
 /** The parts of the Store the inventory uses (a Store satisfies it). */
 export interface InventoryStore {
@@ -99,8 +98,15 @@ export interface HostFilter {
   profile?: string;
 }
 
-export interface EffectiveBoot extends Resolution {
+/** What the planner needs to say what a host boots (src/boot/planner.ts decides; `bootherd hosts show` asks it). */
+export interface EffectiveBoot {
   host: HostView;
+  /** The host's own profile. */
+  own: NamedProfile | null;
+  group: { name: string; profile: NamedProfile | null } | undefined;
+  defaultProfile: NamedProfile | null;
+  /** Every profile by name (for menus). */
+  profiles: ReadonlyMap<string, ProfileSpec>;
 }
 
 /** Where the inventory keeps the name of its default profile. */
@@ -406,7 +412,7 @@ export class InventoryService {
     return h;
   }
 
-  /** What a host boots and why (host → group → default profile, then its state). */
+  /** The records that decide what a host boots: its own profile, its group's, the default, and every profile. */
   async effectiveBoot(ref: string): Promise<EffectiveBoot> {
     const host = await this.getHost(ref);
     const load = async (name: string | null): Promise<NamedProfile | null> => {
@@ -415,12 +421,14 @@ export class InventoryService {
       return p === undefined ? null : { name: p.name, spec: p.spec };
     };
     const group = host.group === null ? undefined : await this.findGroup(host.group);
-    const r = resolveBoot({
-      host: { state: host.state, profile: await load(host.profile) },
-      ...(group !== undefined ? { group: { name: group.name, profile: await load(group.profile) } } : {}),
+    const profiles = new Map((await this.#s.profiles.list()).map((p) => [p.name, p.spec as unknown as ProfileSpec]));
+    return {
+      host,
+      own: await load(host.profile),
+      group: group === undefined ? undefined : { name: group.name, profile: await load(group.profile) },
       defaultProfile: await this.defaultProfile(),
-    });
-    return { ...r, host };
+      profiles,
+    };
   }
 
   /** The default profile: the inventory's setting, else the built-in (quick mode) one, else null. */

@@ -5,6 +5,7 @@ import { ConfigError, formatProblem } from '../../../src/config/load.ts';
 import { applyPlan, formatPlan, parseFleet, planFleet } from '../../../src/inventory/fleet.ts';
 import { InventoryService } from '../../../src/inventory/service.ts';
 import { freshStore } from './helpers.ts';
+import { planRecord } from '../../../src/boot/planner.ts';
 
 const FLEET = `# a small fleet
 default_profile: disk
@@ -82,7 +83,7 @@ describe('fleet apply', () => {
     assert.deepEqual([w2.hostname, w2.profile, w2.state, w2.labels['role']], ['w2', 'pick', 'pending', 'db']);
     assert.equal((await inv.getHost('w1')).state, 'active', 'a declared host without state: is active');
     assert.equal(await inv.getDefaultProfile(), 'disk');
-    assert.equal((await inv.effectiveBoot('w1')).profile?.name, 'debian');
+    assert.equal(planRecord(await inv.effectiveBoot('w1')).profile?.name, 'debian');
 
     const again = await planFleet(inv, parseFleet(FLEET, 'fleet.yaml'));
     assert.deepEqual(again.changes, []);

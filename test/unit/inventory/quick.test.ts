@@ -11,6 +11,7 @@ import { publishQuickFiles, quickSetup } from '../../../src/inventory/quick.ts';
 import { isInventoryError } from '../../../src/inventory/errors.ts';
 import { InventoryService } from '../../../src/inventory/service.ts';
 import { freshStore } from './helpers.ts';
+import { planRecord } from '../../../src/boot/planner.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bh-quick-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,8 +55,8 @@ describe('quick mode', () => {
     const q = quickSetup({ kernel: '/boot/vmlinuz', initrds: [] });
     const inv = new InventoryService({ store, builtinDefault: q.profile });
     await inv.createHost({ macs: ['52:54:00:aa:00:01'] });
-    const e = await inv.effectiveBoot('52:54:00:aa:00:01');
-    assert.deepEqual([e.action, e.profile?.name, e.source], ['boot', 'quick', 'default']);
+    const e = planRecord(await inv.effectiveBoot('52:54:00:aa:00:01'));
+    assert.deepEqual([e.action, e.profile?.name, e.profile?.source], ['boot', 'quick', 'default']);
     assert.equal((await inv.defaultProfile())?.spec.kernel, 'quick/vmlinuz');
   });
 });

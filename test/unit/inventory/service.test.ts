@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { InventoryService } from '../../../src/inventory/service.ts';
 import { isInventoryError } from '../../../src/inventory/errors.ts';
 import { freshStore } from './helpers.ts';
+import { planRecord } from '../../../src/boot/planner.ts';
 
 async function service(builtin?: ConstructorParameters<typeof InventoryService>[0]['builtinDefault']) {
   const store = await freshStore();
@@ -59,14 +60,15 @@ describe('inventory service', () => {
     await inv.createHost({ macs: ['52:54:00:aa:00:02'], group: 'workers' });
     await inv.createHost({ macs: ['52:54:00:aa:00:03'] });
     const pick = async (mac: string) => {
-      const e = await inv.effectiveBoot(mac);
-      return `${e.action}:${e.profile?.name ?? '-'}:${e.source}`;
+      const e = planRecord(await inv.effectiveBoot(mac));
+      return `${e.action}:${e.profile?.name ?? '-'}:${e.profile?.source ?? 'none'}`;
     };
     assert.equal(await pick('52:54:00:aa:00:01'), 'boot:rescue:host');
     assert.equal(await pick('52:54:00:aa:00:02'), 'boot:debian:group');
     assert.equal(await pick('52:54:00:aa:00:03'), 'boot:quick:default');
     await inv.setDefaultProfile('disk');
-    assert.equal(await pick('52:54:00:aa:00:03'), 'boot:disk:default');
+    // The default profile `disk` is kind local: the host boots from its disk, as the servers do.
+    assert.equal(await pick('52:54:00:aa:00:03'), 'local:disk:default');
     await inv.updateHost('52:54:00:aa:00:02', { state: 'local' });
     assert.equal(await pick('52:54:00:aa:00:02'), 'local:debian:group');
     await inv.updateHost('52:54:00:aa:00:01', { state: 'disabled' });
