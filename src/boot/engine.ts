@@ -94,7 +94,7 @@ export class BootEngine implements BootPlanner {
   private readonly filesBase: string;
   private readonly bootRoot: string | undefined;
   /** Rendered scripts by request (path, host, arch, MAC, UUID), valid for one snapshot epoch. */
-  private readonly scripts = new Map<string, { epoch: number; answer: Readonly<HttpAnswer>; detail: Readonly<Record<string, unknown>> }>();
+  private readonly scripts = new Map<string, { epoch: number; answer: Readonly<HttpAnswer> | undefined; detail: Readonly<Record<string, unknown>> }>();
   private readonly diskChecks = new Map<string, { at: number; found: boolean }>();
   private readonly diskCheckMs: number;
   private readonly now: () => number;
@@ -218,7 +218,8 @@ export class BootEngine implements BootPlanner {
     return this.sight(sighting).then((host) => this.scriptAnswer(req, host ?? this.directory.find({ mac, uuid }), facts));
   }
 
-  private scriptAnswer(req: HttpRequest, host: Host | undefined, f: { rawMac: string | undefined; mac: string | undefined; uuid: string | undefined; arch: FirmwareArch | undefined }): HttpAnswer {
+  /** The script's answer; undefined when the plan defers to the boot root (the file route answers, 404 without a file). */
+  private scriptAnswer(req: HttpRequest, host: Host | undefined, f: { rawMac: string | undefined; mac: string | undefined; uuid: string | undefined; arch: FirmwareArch | undefined }): HttpAnswer | undefined {
     const { rawMac, mac, uuid, arch } = f;
     const script = req.path.slice(1);
     const who = mac ?? req.ip;
@@ -230,7 +231,7 @@ export class BootEngine implements BootPlanner {
       let r = this.scripts.get(key);
       if (r === undefined || r.epoch !== epoch) {
         const made = this.renderScript(req.path, script, host, arch, mac, uuid);
-        r = { epoch, detail: made.detail, answer: Object.freeze({ status: 200, contentType: 'text/plain; charset=utf-8', body: made.body }) };
+        r = { epoch, detail: made.detail, answer: made.body === undefined ? undefined : Object.freeze({ status: 200, contentType: 'text/plain; charset=utf-8', body: made.body }) };
         if (this.scripts.size >= MAX_CACHED_SCRIPTS) this.scripts.clear();
         this.scripts.set(key, r);
       }
@@ -251,8 +252,8 @@ export class BootEngine implements BootPlanner {
     }
   }
 
-  /** The script for one request and the plan facts its event carries. Throws RenderError. */
-  private renderScript(path: string, script: string, host: Host | undefined, arch: FirmwareArch | undefined, mac: string | undefined, uuid: string | undefined): { body: string; detail: Readonly<Record<string, unknown>> } {
+  /** The script for one request (undefined when the plan defers to the boot root) and the plan facts its event carries. Throws RenderError. */
+  private renderScript(path: string, script: string, host: Host | undefined, arch: FirmwareArch | undefined, mac: string | undefined, uuid: string | undefined): { body: string | undefined; detail: Readonly<Record<string, unknown>> } {
     let payload: BootPlan['payload'];
     let detail: Record<string, unknown>;
     if (path === '/menu.ipxe') {
@@ -263,6 +264,7 @@ export class BootEngine implements BootPlanner {
       const p = this.planFor(host, arch, mac, uuid, settings);
       payload = p.payload;
       detail = { action: p.action, chain: p.chain, why: p.why, ...(p.payload.kind === 'linux' || p.payload.kind === 'chain' ? { profile: p.payload.profile } : {}) };
+      if (p.action === 'defer') return { body: undefined, detail: Object.freeze(detail) };
     }
     const body = renderIpxe(payload, { host: { hostname: host?.hostname, mac: mac ?? host?.macs[0] }, selfUrl: `${script}?${IPXE_SCRIPT_TEMPLATE.split('?')[1]!}`, filesBase: this.filesBase });
     return { body, detail: Object.freeze(detail) };
@@ -279,6 +281,11 @@ export class BootEngine implements BootPlanner {
   private configFile(stage: BootStage, file: string, host: Host | undefined, mac: string | undefined, arch: FirmwareArch, render: (p: BootPlan) => string): { data: Buffer } | undefined {
     const p = this.planFor(host, arch, mac);
     if (mac !== undefined) void this.sight(this.sightingFor(mac, undefined, undefined, arch));
+    if (p.action === 'defer') {
+      // Nothing in the inventory for this client: the boot root answers (a missing file: the loader tries its next name).
+      this.emit(stage, 'config-deferred', host, mac ?? file, { file, why: p.why });
+      return undefined;
+    }
     let text: string;
     try {
       text = render(p);

@@ -95,8 +95,13 @@ export type Payload = LinuxPayload | ChainPayload | LocalPayload | MenuPayload |
 
 export interface BootPlan {
   hostId: string | undefined;
-  /** `boot` a profile, show a `menu`, boot `local`ly, `wait` for approval, `ignore` the client, or `none` (cannot boot: see why). */
-  action: 'boot' | 'menu' | 'local' | 'wait' | 'ignore' | 'none';
+  /**
+   * `boot` a profile, show a `menu`, boot `local`ly, `wait` for approval, `ignore` the client,
+   * `none` (cannot boot: see why), or `defer`: the inventory has nothing to say about this client,
+   * so bootherd generates no file for it and the boot root's own files answer, as a plain TFTP or
+   * HTTP server would (pxelinux.cfg/default, grub.cfg, boot.ipxe).
+   */
+  action: 'boot' | 'menu' | 'local' | 'wait' | 'ignore' | 'none' | 'defer';
   why: string;
   chain: Chain;
   /**
@@ -217,6 +222,7 @@ export function plan(client: PlanClient, inv: PlanInventory, s: PlanSettings = D
         return mk('wait', `${who}, policy register: recorded as pending until an operator approves it`, { kind: 'wait', pollS: s.pendingPollS, message: 'This machine is registered and waits for approval' }, { register: true });
       default:
         if (inv.defaultProfile !== undefined) return bootProfile(client, inv, s, hostId, inv.defaultProfile, `${who}, policy menu: the default profile ${inv.defaultProfile.name}`);
+        if (inv.profiles.size === 0) return mk('defer', `${who}, policy menu, and the inventory has no profiles: no generated file; the boot root's own files answer (pxelinux.cfg/default, grub.cfg, boot.ipxe)`, { kind: 'none' });
         return mk('menu', `${who}, policy menu`, unknownHostMenu(inv, client.arch, s));
     }
   }

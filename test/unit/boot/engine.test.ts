@@ -260,6 +260,23 @@ describe('register and wait', () => {
 });
 
 describe('TFTP: per-host pxelinux.cfg and grub.cfg', () => {
+  it('with nothing in the inventory, an unknown machine gets no generated file: the boot root answers, as a plain TFTP or HTTP server would', async () => {
+    const w = await world();
+    // pxelinux asks for 01-<mac> first: no file, so it goes on to the operator's pxelinux.cfg/default.
+    assert.equal(w.registry.get('pxelinux.cfg/01-52-54-00-00-00-21'), undefined);
+    assert.equal(w.registry.get('grub/hosts/52:54:00:00:00:21.cfg'), undefined);
+    const r = await script(w, 'mac=52:54:00:00:00:21');
+    assert.equal(r.statusCode, 404, 'no boot.ipxe in the boot root: the file route answers');
+    const ev = w.events.find((e) => e.stage === 'tftp' && e.kind === 'config-deferred');
+    assert.match(String(ev?.detail['why']), /the boot root's own files answer/);
+    // Once the inventory has a profile, the unknown machine gets the menu again.
+    await w.store.profiles.create({ name: 'debian', spec: DEBIAN });
+    await w.engine.directory.refresh();
+    assert.match(w.registry.get('pxelinux.cfg/01-52-54-00-00-00-21')?.data.toString() ?? '', /^UI menu\.c32$/m);
+    assert.equal((await script(w, 'mac=52:54:00:00:00:21')).statusCode, 200);
+    await w.store.close();
+  });
+
   it('pxelinux.cfg/01-<mac> and grub/hosts/<mac>.cfg carry the host\'s profile; grub.cfg dispatches by MAC', async () => {
     const w = await world();
     const h = await activeHost(w);
@@ -356,7 +373,10 @@ describe("the boot root's own files win", () => {
     const root = mkdtempSync(path.join(dir, 'root-'));
     const store = await openStore(`sqlite:${path.join(dir, `e${++n}.db`)}`, { logger: silentLogger() });
     await store.migrate();
+    // A profile, so that the engine has a menu to generate for unknown machines.
+    await store.profiles.create({ name: 'debian', spec: DEBIAN });
     const directory = new HostDirectory({ store, logger: silentLogger() });
+    await directory.refresh();
     let clock = 0;
     const engine = new BootEngine({ directory, events: new EventBus(), logger: silentLogger(), bootRoot: root, now: () => clock });
     const registry = new GeneratedFiles();
