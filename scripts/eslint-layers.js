@@ -7,7 +7,7 @@ import { dirname, relative, resolve, sep } from 'node:path';
 export const LAYERS = {
   errors: { may: [] },
   util: { may: [] },
-  protocol: { may: ['errors'] },
+  protocol: { may: ['errors', 'util'] },
   log: { may: ['errors', 'util'] },
   events: { may: ['errors', 'util', 'log'] },
   net: { may: ['protocol', 'errors', 'util', 'log'] },

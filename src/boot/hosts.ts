@@ -12,6 +12,7 @@ import { RateLimitedLog } from '../log/logger.ts';
 import type { Group, Host, HostRepository, GroupRepository, KvRepository, LeaseRepository, ProfileRepository } from '../store/index.ts';
 import { isStoreError } from '../store/index.ts';
 import type { FirmwareArch, ProfileSpec } from '../inventory/types.ts';
+import { DEFAULT_PROFILE_KEY } from '../inventory/service.ts';
 
 export interface HostDirectoryStore {
   hosts: HostRepository;
@@ -22,8 +23,6 @@ export interface HostDirectoryStore {
   kv?: KvRepository;
 }
 
-/** The kv key under which the inventory keeps its default profile's name (src/inventory/service.ts). */
-export const DEFAULT_PROFILE_KEY = 'inventory.default_profile';
 
 export interface HostDirectoryOptions {
   store: HostDirectoryStore;

@@ -9,6 +9,7 @@ import { pickProfile } from '../inventory/resolve.ts';
 import type { NamedProfile, ProfileSource } from '../inventory/resolve.ts';
 import type { EffectiveBoot } from '../inventory/service.ts';
 import { FIRMWARE_ARCHES } from '../inventory/types.ts';
+import { CHAIN_LOADERS, SHIM_LOADER } from './loaders.ts';
 
 /** The loader chain a client walks through. */
 export type Chain = 'ipxe' | 'pxelinux' | 'grub' | 'shim-grub' | 'http-boot';
@@ -128,8 +129,8 @@ export const DEFAULT_PLAN_SETTINGS: PlanSettings = {
   pendingPollS: 30,
 };
 
-/** The stable names the first loaders are served under (see assets.ts). */
-export const LOADER_NAMES = { pxelinux: 'pxelinux.0', grub: 'grubx64.efi', shim: 'shimx64.efi' } as const;
+/** The first loaders of the non-iPXE chains, by the stable names they are served under (loaders.ts). */
+const LOADER_NAMES = { pxelinux: CHAIN_LOADERS.bios!, grub: CHAIN_LOADERS['uefi-x64']!, shim: SHIM_LOADER } as const;
 
 
 function chainFor(arch: FirmwareArch | undefined, secureBoot: boolean, s: PlanSettings): { chain: Chain; bootfile?: string } {

@@ -3,8 +3,9 @@
 // what the schema cannot (pools inside their subnet, duplicate reservations, unknown groups and
 // architecture keys) and throws a coded DhcpConfigError that tells the operator what to fix.
 import type { BootGroupConfig, DhcpConfig, DhcpMode, ExtraOptionConfig, SubnetConfig, UnknownClientsPolicy } from '../config/dhcp.ts';
-import type { Cidr } from './ipv4.ts';
-import { cidrContains, ipToU32, normalizeMac, parseCidr } from './ipv4.ts';
+import type { Cidr } from '../util/ipv4.ts';
+import { cidrContains, ipToU32, parseCidr } from '../util/ipv4.ts';
+import { parseMac } from '../util/mac.ts';
 import type { LeaseSpace } from './leases.ts';
 import type { DhcpAccessLists } from './policy.ts';
 import { compileAccess } from './policy.ts';
@@ -149,7 +150,7 @@ function compileSubnet(s: SubnetConfig, idx: number, unknownDefault: UnknownClie
   const reservations = new Map<string, CompiledReservation>();
   for (const [ri, r] of (s.reservations ?? []).entries()) {
     const rw = `${where}.reservations[${ri}]`;
-    const mac = normalizeMac(r.mac);
+    const mac = parseMac(r.mac);
     const ip = ipToU32(r.ip);
     if (mac === undefined) throw new DhcpConfigError('BH_DHCP_CONFIG_RESERVATION', `${rw}: "${r.mac}" is not a MAC address such as 52:54:00:12:34:56`);
     if (ip === undefined || !cidrContains(cidr, ip) || ip === cidr.network || ip === cidr.broadcast) throw new DhcpConfigError('BH_DHCP_CONFIG_RESERVATION', `${rw}: ${r.ip} is not a host address of ${cidr.text}`);

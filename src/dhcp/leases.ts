@@ -3,8 +3,8 @@
 // quarantined). It writes through to the LeaseStore; bind() resolves only once the row is durable.
 // No I/O of its own, no logging, no sockets: the server decides what to send.
 import type { Lease, LeaseStore } from './lease-store.ts';
-import type { Cidr } from './ipv4.ts';
-import { cidrContains, ipToU32, u32ToIp } from './ipv4.ts';
+import type { Cidr } from '../util/ipv4.ts';
+import { cidrContains, ipToU32, u32ToIp } from '../util/ipv4.ts';
 
 export interface ClientIdent {
   /** `id:<hex>` when the client sent its own client identifier (option 61), else `mac:<mac>`. */

@@ -1,7 +1,8 @@
 // DHCP's part of access control: compiling the config's allow and deny lists (the planner decides
 // with them, src/boot/access.ts) and the relay (giaddr) allow-list, which only DHCP can check. Pure.
-import type { Cidr } from './ipv4.ts';
-import { cidrContains, ipToU32, normalizeMac, normalizeMacPrefix, parseCidr } from './ipv4.ts';
+import type { Cidr } from '../util/ipv4.ts';
+import { cidrContains, ipToU32, parseCidr } from '../util/ipv4.ts';
+import { normalizeMacPrefix, parseMac } from '../util/mac.ts';
 import type { DhcpConfig } from '../config/dhcp.ts';
 import type { AccessLists } from '../boot/access.ts';
 
@@ -12,7 +13,7 @@ export interface DhcpAccessLists extends AccessLists {
 }
 
 export function compileAccess(access: DhcpConfig['access'] | undefined): DhcpAccessLists {
-  const macs = (xs: string[] | undefined): Set<string> => new Set((xs ?? []).map((m) => normalizeMac(m)).filter((m): m is string => m !== undefined));
+  const macs = (xs: string[] | undefined): Set<string> => new Set((xs ?? []).map((m) => parseMac(m)).filter((m): m is string => m !== undefined));
   const prefixes = (xs: string[] | undefined): string[] => (xs ?? []).map((m) => normalizeMacPrefix(m)).filter((m): m is string => m !== undefined);
   let relays: Cidr[] | undefined;
   if (access?.relays !== undefined) {

@@ -1,6 +1,6 @@
 // Where a reply goes (RFC 2131 §4.1, and the ProxyDHCP rules of FIELD-NOTES.md), and the final
 // guard that no reply is ever sent to 0/8, 127/8, 224/4 or 240/4 as a unicast destination. Pure.
-import { isForbiddenDestination } from './ipv4.ts';
+import { isForbiddenDestination } from '../util/ipv4.ts';
 
 export interface ReplyRoute {
   to: { address: string; port: number };

@@ -20,7 +20,7 @@ import { LeaseTable } from './leases.ts';
 import type { ClientIdent } from './leases.ts';
 import type { ClientFacts } from './facts.ts';
 import { printable, readFacts } from './facts.ts';
-import { cidrContains, ipToU32, isForbiddenDestination, u32ToIp } from './ipv4.ts';
+import { cidrContains, ipToU32, isForbiddenDestination, u32ToIp } from '../util/ipv4.ts';
 import { relayAllowed } from './policy.ts';
 import { routeReply } from './routing.ts';
 import { buildBootServerAck, buildProxyOffer } from './proxy.ts';

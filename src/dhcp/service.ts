@@ -13,25 +13,11 @@ import { NetError } from '../net/errors.ts';
 import { peekMessageType } from '../protocol/dhcp/packet.ts';
 import { Intake, isUrgent } from './intake.ts';
 import type { IntakeOptions } from './intake.ts';
-
-/** What the service tells the server about one datagram (the shape of DhcpServer's DhcpRequestMeta). */
-export interface ServiceRequestMeta {
-  interface: string;
-  localAddress: string;
-  port: 67 | 4011;
-  source: { address: string; port: number };
-}
-
-/** One reply to send (the shape of DhcpServer's DhcpReply). */
-export interface ServiceReply {
-  data: Buffer;
-  to: { address: string; port: number };
-  broadcast: boolean;
-}
+import type { DhcpReply, DhcpRequestMeta } from './server.ts';
 
 /** The part of DhcpServer the service needs. */
 export interface DhcpHandler {
-  handle(buf: Uint8Array, meta: ServiceRequestMeta): Promise<ServiceReply[]>;
+  handle(buf: Uint8Array, meta: DhcpRequestMeta): Promise<DhcpReply[]>;
   /** Marks expired leases as such; the service calls it every reclaimIntervalMs. Never rejects. */
   reclaimExpired?(): Promise<number>;
 }
@@ -188,7 +174,7 @@ function serveOn(bound: Bound[], opts: DhcpStartOptions, listening: () => { inte
     settled();
   };
   const completions = new Map<Bound, (err: Error | null) => void>(bound.map((b) => [b, (err: Error | null) => onSent(b, err)]));
-  const send = (b: Bound, reply: ServiceReply): void => {
+  const send = (b: Bound, reply: DhcpReply): void => {
     const address = reply.broadcast ? BROADCAST : reply.to.address;
     inFlight++;
     try {
@@ -198,7 +184,7 @@ function serveOn(bound: Bound[], opts: DhcpStartOptions, listening: () => { inte
     }
   };
 
-  const handled = (b: Bound, replies: ServiceReply[]): void => {
+  const handled = (b: Bound, replies: DhcpReply[]): void => {
     for (let i = 0; i < replies.length; i++) send(b, replies[i]!);
     settled();
   };
@@ -210,9 +196,9 @@ function serveOn(bound: Bound[], opts: DhcpStartOptions, listening: () => { inte
   };
   const handleOne = (q: Queued): void => {
     const b = q.b;
-    const meta: ServiceRequestMeta = { interface: b.iface, localAddress: b.address, port: b.port, source: { address: q.rinfo.address, port: q.rinfo.port } };
+    const meta: DhcpRequestMeta = { interface: b.iface, localAddress: b.address, port: b.port, source: { address: q.rinfo.address, port: q.rinfo.port } };
     inFlight++;
-    let p: Promise<ServiceReply[]>;
+    let p: Promise<DhcpReply[]>;
     try {
       p = opts.server.handle(q.msg, meta);
     } catch (err) {

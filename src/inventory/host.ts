@@ -3,6 +3,7 @@
 import { HOST_STATES } from './types.ts';
 import type { HostState } from './types.ts';
 import { InventoryError } from './errors.ts';
+import { parseMac } from '../util/mac.ts';
 
 /**
  * A MAC in canonical form: lower case, colon-separated octets (`aa:bb:cc:dd:ee:ff`). Accepts
@@ -10,20 +11,11 @@ import { InventoryError } from './errors.ts';
  * Throws BH_INV_BAD_MAC otherwise.
  */
 export function canonicalMac(input: string): string {
-  const s = typeof input === 'string' ? input.replace(/^[ \t]+|[ \t]+$/g, '') : '';
-  let hex: string | undefined;
-  if (/^[0-9a-f]{1,2}([:-][0-9a-f]{1,2})+$/i.test(s)) {
-    const parts = s.split(/[:-]/);
-    if (new Set(s.replace(/[0-9a-f]/gi, '')).size === 1) hex = parts.map((p) => p.padStart(2, '0')).join('');
-  } else if (/^[0-9a-f]{4}(\.[0-9a-f]{4})+$/i.test(s)) {
-    hex = s.replace(/\./g, '');
-  } else if (/^[0-9a-f]+$/i.test(s)) {
-    hex = s;
-  }
-  if (hex === undefined || (hex.length !== 12 && hex.length !== 40)) {
+  const mac = parseMac(input);
+  if (mac === undefined) {
     throw new InventoryError('BH_INV_BAD_MAC', `${JSON.stringify(String(input).slice(0, 60))} is not a MAC address`, 'write six hex octets, e.g. 52:54:00:12:34:56 (dashes, dots or no separators are accepted too)');
   }
-  return hex.toLowerCase().match(/../g)!.join(':');
+  return mac;
 }
 
 /** True when the MAC is valid (canonicalMac would not throw). */

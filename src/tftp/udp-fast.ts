@@ -10,7 +10,7 @@
 // Sockets made here are handed to node:dgram with bind({ fd }): dgram owns and closes them and
 // still delivers whatever arrives while the server is not reading them itself.
 import koffi from 'koffi';
-import { parseIpv4 } from '../protocol/dhcp/options.ts';
+import { ipToU32 } from '../util/ipv4.ts';
 
 const AF_INET = 2;
 const SOCK_DGRAM = 2;
@@ -203,8 +203,8 @@ export function loadFastUdp(): FastUdp | undefined {
 
 /** struct sockaddr_in for an IPv4 dotted quad and port; undefined for anything else. */
 export function sockaddrIn(address: string, port: number): Buffer | undefined {
-  const ip = parseIpv4(address);
-  if (ip < 0) return undefined;
+  const ip = ipToU32(address);
+  if (ip === undefined) return undefined;
   const b = Buffer.alloc(SOCKADDR_BYTES);
   b.writeUInt16LE(AF_INET, 0);
   b.writeUInt16BE(port, 2);

@@ -3,6 +3,7 @@
 // `safeText` (a fixed character set) or are refused. Operator-supplied values (profile kernel,
 // initrd, cmdline, labels) are checked: no control characters, no iPXE expansion `${`, no iPXE
 // command chaining `&&` / `||`; a value that fails is a RenderError naming the field and the fix.
+import { parseMac } from '../../util/mac.ts';
 
 export class RenderError extends Error {
   readonly code: 'BH_BOOT_UNSAFE_VALUE';
@@ -23,13 +24,9 @@ export function safeText(s: string | null | undefined, max = 64): string {
   return s.slice(0, max).replace(/[^\x20-\x7e]/g, '?').replace(/[${}\\'"`|&;<>#]/g, '_').trim();
 }
 
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-
 /** A MAC in canonical aa:bb:cc:dd:ee:ff form, or undefined for anything else (a hostile query value). */
 export function canonicalMac(s: string | undefined): string | undefined {
-  if (s === undefined) return undefined;
-  const m = s.trim().toLowerCase().replace(/-/g, ':');
-  return MAC.test(m) ? m : undefined;
+  return s === undefined ? undefined : parseMac(s);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

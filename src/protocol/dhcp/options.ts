@@ -27,6 +27,7 @@ export {
   pxeBootMenu,
   pxeVendorOptions,
 } from './pxe.ts';
+import { ipToU32 } from '../../util/ipv4.ts';
 export type { ClientNdi, PxeBootItem, PxeBootServer, PxeMenuItem } from './pxe.ts';
 
 export const OPT = {
@@ -142,10 +143,6 @@ export function u16Option(buf: Raw): number | undefined {
   return ((buf[0] as number) << 8) | (buf[1] as number);
 }
 
-export function u8Option(buf: Raw): number | undefined {
-  return buf !== undefined && buf.length === 1 ? (buf[0] as number) : undefined;
-}
-
 function latin1(buf: Uint8Array, len = buf.length): string {
   return Buffer.from(buf.buffer, buf.byteOffset, len).toString('latin1');
 }
@@ -253,40 +250,16 @@ export function macString(p: DhcpPacket): string {
   return hex(p.chaddr.subarray(0, n), ':');
 }
 
-/** The dotted quad as an unsigned 32-bit number, or -1 unless it is four decimal octets 0..255 (1–3 digits each). */
-export function parseIpv4(ip: string): number {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57 && digits < 3) {
-      part = part * 10 + (c - 48);
-      digits++;
-      if (part > 255) return -1;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return n * 256 + part;
-}
-
 /** True for a dotted quad of four decimal octets 0..255. */
 export function isIpv4(ip: string): boolean {
-  return parseIpv4(ip) >= 0;
+  return ipToU32(ip) !== undefined;
 }
 
 /** A dotted quad as 4 octets. Not a valid address (see isIpv4): 0.0.0.0. Validate configuration with isIpv4. */
 export function encodeIp(ip: string): Uint8Array {
   const out = new Uint8Array(4);
-  const n = parseIpv4(ip);
-  if (n < 0) return out;
+  const n = ipToU32(ip);
+  if (n === undefined) return out;
   out[0] = n >>> 24;
   out[1] = (n >>> 16) & 0xff;
   out[2] = (n >>> 8) & 0xff;

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { LeaseTable } from '../../../src/dhcp/leases.ts';
 import type { ClientIdent, LeaseSpace } from '../../../src/dhcp/leases.ts';
 import { MemoryLeaseStore } from '../../../src/dhcp/lease-store.ts';
-import { ipToU32, parseCidr } from '../../../src/dhcp/ipv4.ts';
+import { ipToU32, parseCidr } from '../../../src/util/ipv4.ts';
 
 const SUBNET = '198.18.0.0/24';
 function space(start: string, end: string, reserved: [string, string][] = []): LeaseSpace {

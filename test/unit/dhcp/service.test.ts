@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { bindDhcpSockets, startDhcpService } from '../../../src/dhcp/service.ts';
-import type { DhcpHandler, ServiceReply, ServiceRequestMeta } from '../../../src/dhcp/service.ts';
+import type { DhcpHandler } from '../../../src/dhcp/service.ts';
+import type { DhcpReply, DhcpRequestMeta } from '../../../src/dhcp/server.ts';
 import type { InterfaceSocketOptions } from '../../../src/net/socket.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 
@@ -39,7 +40,7 @@ const ADDRS: Record<string, string> = { lan0: '198.18.9.1', lan1: '198.18.10.1' 
 
 test('opens 67 per interface plus 4011 in proxy mode, and passes interface, address, port and source to the server', async () => {
   const f = await loopbackFactory();
-  const seen: ServiceRequestMeta[] = [];
+  const seen: DhcpRequestMeta[] = [];
   const server: DhcpHandler = {
     handle: async (buf, meta) => {
       seen.push(meta);
@@ -86,7 +87,7 @@ test('every reply is sent, to its own destination; a handler that rejects costs 
     handle: async (buf) => {
       calls++;
       if (Buffer.from(buf).toString() === 'boom') throw new Error('bug');
-      const replies: ServiceReply[] = [a, b].map((s, i) => ({ data: Buffer.from(`r${i}`), to: { address: '127.0.0.1', port: s.address().port }, broadcast: false }));
+      const replies: DhcpReply[] = [a, b].map((s, i) => ({ data: Buffer.from(`r${i}`), to: { address: '127.0.0.1', port: s.address().port }, broadcast: false }));
       return replies;
     },
   };

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ipToU32, u32ToIp, parseCidr, cidrContains, isForbiddenDestination, normalizeMac, normalizeMacPrefix } from '../../../src/dhcp/ipv4.ts';
+import { ipToU32, u32ToIp, parseCidr, cidrContains, isForbiddenDestination } from '../../../src/util/ipv4.ts';
+import { normalizeMacPrefix, parseMac } from '../../../src/util/mac.ts';
 
 test('dotted quads round-trip; anything else is refused', () => {
   fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (n) => assert.equal(ipToU32(u32ToIp(n)), n)));
@@ -25,8 +26,8 @@ test('forbidden destinations: 0/8, 127/8, 224/4 and 240/4', () => {
 });
 
 test('MAC and prefix normalisation', () => {
-  assert.equal(normalizeMac('52-54-00-AB-CD-EF'), '52:54:00:ab:cd:ef');
-  assert.equal(normalizeMac('52:54:00'), undefined);
+  assert.equal(parseMac('52-54-00-AB-CD-EF'), '52:54:00:ab:cd:ef');
+  assert.equal(parseMac('52:54:00'), undefined);
   assert.equal(normalizeMacPrefix('52:54:00'), '52:54:00');
   assert.equal(normalizeMacPrefix('5'), undefined);
 });

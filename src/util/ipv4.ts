@@ -1,11 +1,31 @@
-// IPv4 address arithmetic for the DHCP server: dotted quads ⇄ unsigned 32-bit numbers, CIDR
-// parsing, and the "never send there" address classes. Pure, total functions.
-import { parseIpv4 } from '../protocol/dhcp/options.ts';
+// IPv4 address arithmetic: dotted quads ⇄ unsigned 32-bit numbers, CIDR parsing, and the "never
+// send there" address classes. Pure, total functions, shared by the codecs and the servers.
 
-/** Parses a dotted quad; undefined unless it is exactly four decimal octets 0..255 (1–3 digits each). */
+/**
+ * The dotted quad as an unsigned 32-bit number; undefined unless it is exactly four decimal octets
+ * 0..255 (1–3 digits each). One pass over the characters: it runs for every reply's addresses.
+ */
 export function ipToU32(ip: string): number | undefined {
-  const n = parseIpv4(ip);
-  return n < 0 ? undefined : n;
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return undefined;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+      if (part > 255) return undefined;
+    } else return undefined;
+  }
+  if (dots !== 3 || digits === 0) return undefined;
+  return n * 256 + part;
 }
 
 export function u32ToIp(n: number): string {
@@ -48,18 +68,4 @@ export function isForbiddenDestination(ip: string): boolean {
   if (n === undefined) return true;
   const first = n >>> 24;
   return first === 0 || first === 127 || first >= 224;
-}
-
-/** A MAC as aa:bb:cc:dd:ee:ff (lower case), or undefined if it is not 6 octets in hex. */
-export function normalizeMac(text: string): string | undefined {
-  const hex = text.toLowerCase().replace(/[:\-.]/g, '');
-  if (!/^[0-9a-f]{12}$/.test(hex)) return undefined;
-  return hex.match(/../g)!.join(':');
-}
-
-/** An OUI/MAC prefix as lower-case colon-separated octets (1..6 octets), or undefined. */
-export function normalizeMacPrefix(text: string): string | undefined {
-  const hex = text.toLowerCase().replace(/[:\-.]/g, '');
-  if (!/^([0-9a-f]{2}){1,6}$/.test(hex)) return undefined;
-  return hex.match(/../g)!.join(':');
 }
