@@ -13,6 +13,7 @@ import { dhcpUnknownClients } from '../boot/config.ts';
 import { compileDhcpConfig, DhcpConfigError } from '../dhcp/compile.ts';
 import type { DhcpConfig } from '../dhcp/config.ts';
 import type { Config } from './schema.ts';
+import { BhError } from '../errors.ts';
 
 export interface ConfigProblem {
   /** `path/to/bootherd.yaml`, `env BOOTHERD_X` or `--option`. */
@@ -29,11 +30,11 @@ export function formatProblem(p: ConfigProblem): string {
   return `${where}: ${p.key === '' ? '' : `${p.key}: `}${p.message} (fix: ${p.fix})`;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'BH_CONFIG_INVALID';
+export class ConfigError extends BhError {
+  declare readonly code: 'BH_CONFIG_INVALID';
   readonly problems: ConfigProblem[];
   constructor(problems: ConfigProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
+    super('BH_CONFIG_INVALID', problems.map(formatProblem).join('\n'));
     this.problems = problems;
   }
 }
