@@ -1,9 +1,10 @@
 // The one list of bootherd's error codes (BH_<AREA>_<WHAT>). Every code that src/ raises, logs or
-// prints is a key here, with what happened and what to do (the two columns of its row in
-// docs/troubleshooting.md, in the same words and Markdown) and how it reaches the user: the exit
-// status of the command it stops, or what a client is answered. test/unit/docs/error-codes.test.ts
-// fails when src/ uses a code this list lacks, when a listed code is used nowhere, or when the doc
-// disagrees with the list. This file imports nothing, so every layer may import it.
+// prints is a key here, with what happened and what to do (the cells of its row in
+// docs/troubleshooting.md, in the same words and Markdown) and how it reaches the user (the row's
+// result): the exit status of the command it stops, or what a client is answered.
+// test/unit/docs/error-codes.test.ts fails when src/ uses a code this list lacks, when a listed
+// code is used nowhere, or when the doc disagrees with the list. This file imports nothing, so
+// every layer may import it.
 
 /**
  * How an error reaches the user. `exit 1` / `exit 2`: the command stops and prints
@@ -11,7 +12,7 @@
  * raised while serving: what the client gets (`dropped`: nothing, the packet was not even
  * decided on; `no reply`: a valid request left unanswered; `error script`: an iPXE script that
  * prints the error; `transfer stops`: no more DATA; `thrown`: an exception to a program embedding
- * the server), or `log only` when the client does not notice. Every one of them is logged.
+ * the server), or `log only` when the client does not notice. Those raised while serving are all logged.
  */
 export type Answer =
   | 'exit 1'

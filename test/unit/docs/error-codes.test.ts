@@ -120,6 +120,10 @@ test(`every entry of ${LIST} is a well-formed code with what happened, what to d
   assert.deepEqual(bad, []);
 });
 
+test(`${LIST} imports nothing, so that every layer may import it`, () => {
+  assert.doesNotMatch(readFileSync(join(ROOT, LIST), 'utf8'), /^\s*(import|export \S+ from)\b|\bimport\(|\brequire\(/m);
+});
+
 test(`src/ uses exactly the codes of ${LIST}, each written out whole`, () => {
   const { codes, built } = scan(sources());
   assert.ok(codes.size > 50, `only ${codes.size} codes found under src/: is the scan broken?`);
