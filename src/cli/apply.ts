@@ -3,9 +3,9 @@
 // terminal it applies only with --yes. Running it again with the same file: "no changes".
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ConfigError } from '../config/load.ts';
+import { ConfigError } from '../errors.ts';
 import { applyPlan, formatPlan, parseFleet, planFleet, planJson } from '../inventory/fleet.ts';
-import { CliError, EXIT_USAGE } from './errors.ts';
+import { BhError } from '../errors.ts';
 import { withInventory } from './store.ts';
 import type { StoreOpts } from './store.ts';
 import { confirm, printJson, run } from './output.ts';
@@ -59,7 +59,7 @@ export function registerApply(program: Command): void {
             if (!apply) process.stderr.write('not applied\n');
           } else {
             if (o.json === true) printJson({ ...planJson(plan), applied: false });
-            throw new CliError('BH_APPLY_CONFIRM', `not applied: ${plan.changes.length} change(s) pending and stdin is not a terminal to confirm them`, 'review the diff, then run again with --yes (or --dry-run to only show it)', EXIT_USAGE);
+            throw new BhError('BH_APPLY_CONFIRM', `not applied: ${plan.changes.length} change(s) pending and stdin is not a terminal to confirm them`, 'review the diff, then run again with --yes (or --dry-run to only show it)');
           }
         }
         if (apply) await applyPlan(plan);

@@ -2,8 +2,8 @@
 // into one line plus a hint, with exit code 2 for bad usage or config and 1 for other failures.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, formatProblem } from '../config/load.ts';
-import { CliError, describeError, EXIT_FAILURE, EXIT_USAGE } from './errors.ts';
+import { ConfigError, formatProblem } from '../errors.ts';
+import { BhError, EXIT_FAILURE, EXIT_USAGE } from '../errors.ts';
 import { registerServe } from './serve.ts';
 import { registerConfig } from './config.ts';
 import { registerDb } from './db.ts';
@@ -67,7 +67,20 @@ function report(err: unknown): number {
   else if (code === 'BH_INTERNAL' && err instanceof Error && err.stack !== undefined) {
     process.stderr.write(`hint: this is a bug in bootherd; please report it with this trace:\n${err.stack}\n`);
   }
-  return err instanceof CliError ? err.exitCode : EXIT_FAILURE;
+  return err instanceof BhError ? err.exitCode : EXIT_FAILURE;
+}
+
+/** The code, message and hint of any error: a BhError's own, another error's `code` if it has one, else BH_INTERNAL. */
+function describeError(err: unknown): { code: string; message: string; hint: string | undefined } {
+  if (err instanceof Error) {
+    const e = err as Error & { code?: unknown; hint?: unknown };
+    return {
+      code: typeof e.code === 'string' ? e.code : 'BH_INTERNAL',
+      message: e.message,
+      hint: typeof e.hint === 'string' ? e.hint : undefined,
+    };
+  }
+  return { code: 'BH_INTERNAL', message: String(err), hint: undefined };
 }
 
 const code = await main(process.argv.slice(2));

@@ -1,7 +1,7 @@
 // Output helpers for the inventory commands: aligned tables for people, --json for scripts, and
-// the mapping of inventory errors to exit codes (bad input: 2; missing or conflicting records: 1).
-import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.ts';
-import { isInventoryError } from '../inventory/errors.ts';
+// `run`, which gives a value the store refused the command line's hint. Each error's exit code comes
+// with its code from src/errors.ts (bad input: 2; missing or conflicting records: 1).
+import { BhError } from '../errors.ts';
 import { isStoreError } from '../store/index.ts';
 
 export function printJson(v: unknown): void {
@@ -41,19 +41,18 @@ export function parseLabels(items: string[] | undefined): Record<string, string>
   const out: Record<string, string> = {};
   for (const it of items) {
     const i = it.indexOf('=');
-    if (i <= 0) throw new CliError('BH_USAGE', `label ${JSON.stringify(it)} is not KEY=VALUE`, 'write --label rack=r12', EXIT_USAGE);
+    if (i <= 0) throw new BhError('BH_USAGE', `label ${JSON.stringify(it)} is not KEY=VALUE`, 'write --label rack=r12');
     out[it.slice(0, i)] = it.slice(i + 1);
   }
   return out;
 }
 
-/** Runs a command body; inventory errors become CliErrors with the right exit code. */
+/** Runs a command body; a value the store refused was given on the command line, and the hint says so. */
 export async function run(fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (err) {
-    if (isInventoryError(err)) throw new CliError(err.code, err.message, err.hint, err.kind === 'invalid' ? EXIT_USAGE : EXIT_FAILURE);
-    if (isStoreError(err, 'BH_STORE_INVALID')) throw new CliError(err.code, err.message, 'check the values given on the command line', EXIT_USAGE);
+    if (isStoreError(err, 'BH_STORE_INVALID')) throw new BhError(err.code, err.message, 'check the values given on the command line');
     throw err;
   }
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { ProfileSpec } from '../inventory/types.ts';
 import type { ProfileView } from '../inventory/service.ts';
-import { CliError, EXIT_USAGE } from './errors.ts';
+import { BhError } from '../errors.ts';
 import { withInventory } from './store.ts';
 import type { StoreOpts } from './store.ts';
 import { collect, printFields, printJson, printTable, run } from './output.ts';
@@ -39,15 +39,15 @@ function readSpecFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CliError('BH_USAGE', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'EIO'})`, 'check the path given to --from', EXIT_USAGE);
+    throw new BhError('BH_USAGE', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'EIO'})`, 'check the path given to --from');
   }
   let v: unknown;
   try {
     v = parseYaml(text);
   } catch (err) {
-    throw new CliError('BH_USAGE', `${file}: not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`, 'correct the file; docs/inventory.md shows a profile', EXIT_USAGE);
+    throw new BhError('BH_USAGE', `${file}: not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`, 'correct the file; docs/inventory.md shows a profile');
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CliError('BH_USAGE', `${file}: a profile file is a mapping of keys`, 'start with kind: linux (or chain, menu, local)', EXIT_USAGE);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BhError('BH_USAGE', `${file}: a profile file is a mapping of keys`, 'start with kind: linux (or chain, menu, local)');
   return v as Record<string, unknown>;
 }
 
@@ -63,7 +63,7 @@ function specFrom(base: Record<string, unknown>, f: SpecFlags): Record<string, u
   if (f.chain !== undefined) spec['chain'] = f.chain;
   if (f.description !== undefined) spec['description'] = f.description;
   if (f.secureBoot === true) spec['secure_boot'] = true;
-  if (spec['kind'] === undefined) throw new CliError('BH_USAGE', 'the profile has no kind', 'give --kernel (linux), --chain (chain), --kind local, or --from FILE', EXIT_USAGE);
+  if (spec['kind'] === undefined) throw new BhError('BH_USAGE', 'the profile has no kind', 'give --kernel (linux), --chain (chain), --kind local, or --from FILE');
   return spec;
 }
 
@@ -152,7 +152,7 @@ export function registerProfiles(program: Command): void {
     .option('--none', 'no default profile')
     .option('--json', 'print JSON')
     .action((name: string | undefined, o: StoreOpts & { none?: boolean; json?: boolean }) => run(() => withInventory(o, async (inv) => {
-      if (name !== undefined && o.none === true) throw new CliError('BH_USAGE', 'a name and --none together', 'give either a profile name or --none', EXIT_USAGE);
+      if (name !== undefined && o.none === true) throw new BhError('BH_USAGE', 'a name and --none together', 'give either a profile name or --none');
       if (name !== undefined || o.none === true) await inv.setDefaultProfile(name ?? null);
       const def = await inv.getDefaultProfile();
       if (o.json === true) printJson({ default: def });

@@ -11,7 +11,7 @@ import { bindServices } from '../daemon/services.ts';
 import { GeneratedFiles } from '../files/registry.ts';
 import { publishQuickFiles, quickSetup } from '../inventory/quick.ts';
 import { run } from './output.ts';
-import { CliError, EXIT_USAGE } from './errors.ts';
+import { BhError } from '../errors.ts';
 import { configFileFromEnv, loadServerConfig } from './config.ts';
 
 export function registerServe(program: Command): void {
@@ -42,7 +42,7 @@ interface ServeOpts {
 
 async function runServe(opts: ServeOpts): Promise<void> {
   if (opts.logLevel !== undefined && !LOG_LEVELS.includes(opts.logLevel as LogLevel)) {
-    throw new CliError('BH_USAGE', `unknown log level "${opts.logLevel}"`, `use one of: ${LOG_LEVELS.join(', ')}`, EXIT_USAGE);
+    throw new BhError('BH_USAGE', `unknown log level "${opts.logLevel}"`, `use one of: ${LOG_LEVELS.join(', ')}`);
   }
   const config = loadServerConfig({
     file: opts.config ?? configFileFromEnv(),
@@ -50,10 +50,10 @@ async function runServe(opts: ServeOpts): Promise<void> {
     overrides: { 'log.level': opts.logLevel, 'log.format': opts.logFormat, state_dir: opts.stateDir },
   });
   if (opts.kernel === undefined && (opts.initrd.length > 0 || opts.cmdline !== undefined)) {
-    throw new CliError('BH_USAGE', '--initrd and --cmdline need --kernel', 'quick mode: bootherd serve --interface IFACE --kernel FILE [--initrd FILE] [--cmdline "…"]', EXIT_USAGE);
+    throw new BhError('BH_USAGE', '--initrd and --cmdline need --kernel', 'quick mode: bootherd serve --interface IFACE --kernel FILE [--initrd FILE] [--cmdline "…"]');
   }
   if (opts.kernel !== undefined && config.interfaces.length === 0) {
-    throw new CliError('BH_USAGE', 'quick mode (--kernel) needs an interface to serve', 'add --interface IFACE (the link whose PXE clients should boot this kernel)', EXIT_USAGE);
+    throw new BhError('BH_USAGE', 'quick mode (--kernel) needs an interface to serve', 'add --interface IFACE (the link whose PXE clients should boot this kernel)');
   }
   const quick = opts.kernel === undefined ? undefined : quickSetup({ kernel: opts.kernel, initrds: opts.initrd, ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}) });
   const registry = new GeneratedFiles();

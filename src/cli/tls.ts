@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { configFileFromEnv, loadServerConfig } from './config.ts';
-import { CliError, EXIT_USAGE } from './errors.ts';
+import { BhError } from '../errors.ts';
 
 export interface LabTlsOptions {
   dir: string;
@@ -40,13 +40,13 @@ const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A
 export function generateLabTls(opts: LabTlsOptions): LabTls {
   const dir = resolve(opts.dir);
   for (const h of opts.hostnames) {
-    if (!HOSTNAME.test(h)) throw new CliError('BH_TLS_BAD_NAME', `"${h}" is not a valid host name`, 'use letters, digits, "-" and "." only, e.g. --hostname boot.lab.example', EXIT_USAGE);
+    if (!HOSTNAME.test(h)) throw new BhError('BH_TLS_BAD_NAME', `"${h}" is not a valid host name`, 'use letters, digits, "-" and "." only, e.g. --hostname boot.lab.example');
   }
   for (const ip of opts.ips) {
-    if (isIP(ip) === 0) throw new CliError('BH_TLS_BAD_IP', `"${ip}" is not an IP address`, 'give an IPv4 or IPv6 address, e.g. --ip 198.18.0.1', EXIT_USAGE);
+    if (isIP(ip) === 0) throw new BhError('BH_TLS_BAD_IP', `"${ip}" is not an IP address`, 'give an IPv4 or IPv6 address, e.g. --ip 198.18.0.1');
   }
   if (opts.hostnames.length === 0 && opts.ips.length === 0) {
-    throw new CliError('BH_TLS_NO_NAME', 'the certificate would name no host', 'give --hostname NAME and/or --ip ADDR: the names clients use in https:// URLs', EXIT_USAGE);
+    throw new BhError('BH_TLS_NO_NAME', 'the certificate would name no host', 'give --hostname NAME and/or --ip ADDR: the names clients use in https:// URLs');
   }
   const out: LabTls = {
     dir,
@@ -58,12 +58,12 @@ export function generateLabTls(opts: LabTlsOptions): LabTls {
   };
   const existing = [out.caCert, out.caKey, out.serverCert, out.serverKey].filter((f) => existsSync(f));
   if (existing.length > 0 && opts.force !== true) {
-    throw new CliError('BH_TLS_EXISTS', `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}`, 'use --force to replace them (clients that trust the old CA must then be rebuilt), or choose another --dir', EXIT_USAGE);
+    throw new BhError('BH_TLS_EXISTS', `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}`, 'use --force to replace them (clients that trust the old CA must then be rebuilt), or choose another --dir');
   }
   try {
     mkdirSync(dir, { recursive: true, mode: 0o755 });
   } catch (err) {
-    throw new CliError('BH_TLS_DIR', `cannot create ${dir} (${(err as NodeJS.ErrnoException).code ?? 'EIO'})`, 'choose a --dir you may write to');
+    throw new BhError('BH_TLS_DIR', `cannot create ${dir} (${(err as NodeJS.ErrnoException).code ?? 'EIO'})`, 'choose a --dir you may write to');
   }
   const work = mkdtempSync(join(dir, '.tls-init-'));
   const openssl = opts.openssl ?? 'openssl';
@@ -71,9 +71,9 @@ export function generateLabTls(opts: LabTlsOptions): LabTls {
     const r = spawnSync(openssl, args, { encoding: 'utf8', timeout: 60_000 });
     if (r.error !== undefined) {
       const code = (r.error as NodeJS.ErrnoException).code;
-      throw new CliError('BH_TLS_OPENSSL', `cannot run ${openssl} (${code ?? r.error.message})`, code === 'ENOENT' ? 'install it: apt-get install openssl' : 'check that openssl runs');
+      throw new BhError('BH_TLS_OPENSSL', `cannot run ${openssl} (${code ?? r.error.message})`, code === 'ENOENT' ? 'install it: apt-get install openssl' : 'check that openssl runs');
     }
-    if (r.status !== 0) throw new CliError('BH_TLS_OPENSSL', `openssl ${args[0]} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`, 'check the openssl version (3.x expected) and the names given');
+    if (r.status !== 0) throw new BhError('BH_TLS_OPENSSL', `openssl ${args[0]} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`, 'check the openssl version (3.x expected) and the names given');
   };
   const old = process.umask(0o077);
   try {
@@ -140,7 +140,7 @@ export function registerTls(program: Command): void {
     .option('-f, --force', 'replace existing files')
     .action((opts: { config?: string; dir?: string; hostname: string[]; ip: string[]; days: string; force?: boolean }) => {
       const days = Number(opts.days);
-      if (!Number.isInteger(days) || days < 1 || days > 3650) throw new CliError('BH_USAGE', `--days ${opts.days} is not a number of days from 1 to 3650`, 'e.g. --days 825', EXIT_USAGE);
+      if (!Number.isInteger(days) || days < 1 || days > 3650) throw new BhError('BH_USAGE', `--days ${opts.days} is not a number of days from 1 to 3650`, 'e.g. --days 825');
       let dir = opts.dir;
       let httpsPort = 8443;
       if (dir === undefined || opts.config !== undefined) {

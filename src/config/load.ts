@@ -12,30 +12,8 @@ import { ConfigSchema } from './schema.ts';
 import { dhcpUnknownClients } from './boot.ts';
 import { suggest } from '../util/suggest.ts';
 import type { Config } from './schema.ts';
-
-export interface ConfigProblem {
-  /** `path/to/bootherd.yaml`, `env BOOTHERD_X` or `--option`. */
-  source: string;
-  line?: number;
-  /** Dotted key, e.g. `tftp.port` or `interfaces[0].mode`; '' for the whole file. */
-  key: string;
-  message: string;
-  fix: string;
-}
-
-export function formatProblem(p: ConfigProblem): string {
-  const where = p.line !== undefined ? `${p.source}:${p.line}` : p.source;
-  return `${where}: ${p.key === '' ? '' : `${p.key}: `}${p.message} (fix: ${p.fix})`;
-}
-
-export class ConfigError extends Error {
-  readonly code = 'BH_CONFIG_INVALID';
-  readonly problems: ConfigProblem[];
-  constructor(problems: ConfigProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
-    this.problems = problems;
-  }
-}
+import { ConfigError } from '../errors.ts';
+import type { ConfigProblem } from '../errors.ts';
 
 /** Config with every computed default filled in. */
 export interface ResolvedConfig extends Config {

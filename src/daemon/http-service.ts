@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ResolvedConfig } from '../config/load.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BoundService, Service } from './serve.ts';
-import { CliError } from '../cli/errors.ts';
+import { BhError } from '../errors.ts';
 import { FileResolver } from '../files/resolver.ts';
 import type { ResolverOptions } from '../files/resolver.ts';
 import type { GeneratedFiles } from '../files/registry.ts';
@@ -42,7 +42,7 @@ export async function bindHttp(config: ResolvedConfig, log: Logger, deps: HttpDe
       try {
         secure = new HttpListener({ limits, logger, tls });
       } catch (err) {
-        throw new CliError('BH_HTTP_TLS_KEY', `the TLS certificate and key cannot be used together (${(err as Error).message})`, 'http.tls_key must be the private key of http.tls_cert, in PEM, unencrypted');
+        throw new BhError('BH_HTTP_TLS_KEY', `the TLS certificate and key cannot be used together (${(err as Error).message})`, 'http.tls_key must be the private key of http.tls_cert, in PEM, unencrypted');
       }
       await listenOrExplain(secure, http.address, http.https_port, 'HTTPS', 'http.https_port');
       listeners.push({ listener: secure, scheme: 'https' });
@@ -102,24 +102,27 @@ export function httpResolverOptions(config: Pick<ResolvedConfig, 'boot_root' | '
 function readTls(certPath: string | undefined, keyPath: string | undefined): TlsMaterial | undefined {
   if (certPath === undefined && keyPath === undefined) return undefined;
   if (certPath === undefined || keyPath === undefined) {
-    throw new CliError('BH_HTTP_TLS_CONFIG', `http.${certPath === undefined ? 'tls_key' : 'tls_cert'} is set but http.${certPath === undefined ? 'tls_cert' : 'tls_key'} is not`, 'set both http.tls_cert and http.tls_key (bootherd tls init makes a lab pair), or neither for plain HTTP only');
+    throw new BhError('BH_HTTP_TLS_CONFIG', `http.${certPath === undefined ? 'tls_key' : 'tls_cert'} is set but http.${certPath === undefined ? 'tls_cert' : 'tls_key'} is not`, 'set both http.tls_cert and http.tls_key (bootherd tls init makes a lab pair), or neither for plain HTTP only');
   }
   const read = (path: string, what: string): Buffer => {
     try {
       return readFileSync(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-      throw new CliError('BH_HTTP_TLS_READ', `cannot read the TLS ${what} ${path} (${code})`, code === 'ENOENT' ? `check http.tls_${what === 'certificate' ? 'cert' : 'key'}, or run 'bootherd tls init' for a lab certificate` : 'make it readable by the user bootherd starts as (root before the privilege drop)');
+      throw new BhError('BH_HTTP_TLS_READ', `cannot read the TLS ${what} ${path} (${code})`, code === 'ENOENT' ? `check http.tls_${what === 'certificate' ? 'cert' : 'key'}, or run 'bootherd tls init' for a lab certificate` : 'make it readable by the user bootherd starts as (root before the privilege drop)');
     }
   };
   const cert = read(certPath, 'certificate');
   const key = read(keyPath, 'key');
-  if (!cert.includes('-----BEGIN CERTIFICATE-----')) throw new CliError('BH_HTTP_TLS_READ', `${certPath} holds no PEM certificate`, 'point http.tls_cert at a PEM file that starts with -----BEGIN CERTIFICATE-----');
-  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key.toString('latin1'))) throw new CliError('BH_HTTP_TLS_READ', `${keyPath} holds no PEM private key`, 'point http.tls_key at the PEM private key of the certificate');
+  if (!cert.includes('-----BEGIN CERTIFICATE-----')) throw new BhError('BH_HTTP_TLS_READ', `${certPath} holds no PEM certificate`, 'point http.tls_cert at a PEM file that starts with -----BEGIN CERTIFICATE-----');
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key.toString('latin1'))) throw new BhError('BH_HTTP_TLS_READ', `${keyPath} holds no PEM private key`, 'point http.tls_key at the PEM private key of the certificate');
   return { cert, key };
 }
 
-async function listenOrExplain(listener: HttpListener, address: string, port: number, what: string, key: string): Promise<void> {
+/** The code for a failed listen, by what was being bound. */
+const BIND_CODE = { HTTP: 'BH_HTTP_BIND', HTTPS: 'BH_HTTPS_BIND' } as const;
+
+async function listenOrExplain(listener: HttpListener, address: string, port: number, what: keyof typeof BIND_CODE, key: string): Promise<void> {
   try {
     await listener.listen(address, port);
   } catch (err) {
@@ -132,6 +135,6 @@ async function listenOrExplain(listener: HttpListener, address: string, port: nu
           : code === 'EADDRNOTAVAIL'
             ? `${address} is not an address of this machine: fix http.address`
             : `check http.address and ${key}`;
-    throw new CliError(`BH_${what}_BIND`, `cannot listen for ${what} on ${address}:${port} (${code})`, hint);
+    throw new BhError(BIND_CODE[what], `cannot listen for ${what} on ${address}:${port} (${code})`, hint);
   }
 }

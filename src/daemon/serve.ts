@@ -19,7 +19,7 @@ import { currentCredentials, dropPrivileges, lookupUser } from '../net/privilege
 import type { UserInfo } from '../net/privileges.ts';
 import { openStore, parseStoreUrl } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
-import { CliError } from '../cli/errors.ts';
+import { BhError } from '../errors.ts';
 
 /** A running service: something that can be asked to stop within a grace period. */
 export interface Service {
@@ -64,7 +64,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
         const creds = dropPrivileges(user.name);
         log.info({ uid: creds.uid, gid: creds.gid, groups: creds.groups }, `dropped privileges to user ${user.name}`);
       } else if (process.getuid?.() !== user.uid) {
-        throw new CliError('BH_NOT_ROOT', `cannot switch to user "${user.name}": bootherd is not running as root`, 'start bootherd as root to use "user:", or remove "user:" and run it as that user with CAP_NET_BIND_SERVICE', 1);
+        throw new BhError('BH_NOT_ROOT', `cannot switch to user "${user.name}": bootherd is not running as root`, 'start bootherd as root to use "user:", or remove "user:" and run it as that user with CAP_NET_BIND_SERVICE');
       }
     } else if (process.getuid?.() === 0) {
       log.warn('running as root because the config says "user: root"; every request is handled with full privileges');
@@ -288,7 +288,7 @@ function targetUser(configured: string | undefined, log: Logger): UserInfo | und
       /* try the next */
     }
   }
-  throw new CliError('BH_USER_NO_DEFAULT', 'no "user:" configured and neither user "bootherd" nor "nobody" exists', 'create a system user (useradd --system bootherd) or set "user:" in the config', 1);
+  throw new BhError('BH_USER_NO_DEFAULT', 'no "user:" configured and neither user "bootherd" nor "nobody" exists', 'create a system user (useradd --system bootherd) or set "user:" in the config');
 }
 
 /**
@@ -309,7 +309,7 @@ function prepareStateDir(config: ResolvedConfig, user: UserInfo | undefined): vo
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new CliError('BH_STATE_DIR', `cannot prepare the state directory ${config.state_dir} (${code})`, 'set state_dir (or BOOTHERD_STATE_DIR) to a directory bootherd may create and write', 1);
+    throw new BhError('BH_STATE_DIR', `cannot prepare the state directory ${config.state_dir} (${code})`, 'set state_dir (or BOOTHERD_STATE_DIR) to a directory bootherd may create and write');
   }
 }
 

@@ -10,7 +10,7 @@ import { FileResolver } from '../files/resolver.ts';
 import { GeneratedFiles } from '../files/registry.ts';
 import { TftpServer } from '../tftp/server.ts';
 import { bindHttp } from './http-service.ts';
-import { CliError } from '../cli/errors.ts';
+import { BhError } from '../errors.ts';
 import { bindDhcpSockets } from '../dhcp/service.ts';
 import { DhcpServer } from '../dhcp/server.ts';
 import { leaseStoreOver } from '../dhcp/store-adapter.ts';
@@ -49,12 +49,15 @@ function ensureBootRoot(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o755 });
   } catch (err) {
-    throw new CliError('BH_BOOT_ROOT', `cannot create the boot root ${dir} (${(err as NodeJS.ErrnoException).code ?? 'EIO'})`, 'set boot_root (or BOOTHERD_BOOT_ROOT) to an existing directory of boot files');
+    throw new BhError('BH_BOOT_ROOT', `cannot create the boot root ${dir} (${(err as NodeJS.ErrnoException).code ?? 'EIO'})`, 'set boot_root (or BOOTHERD_BOOT_ROOT) to an existing directory of boot files');
   }
 }
 
+/** The code for a failed bind, by what was being bound. */
+const BIND_CODE = { TFTP: 'BH_TFTP_BIND' } as const;
+
 /** Binds a UDP socket now (privileged port 69 needs root or CAP_NET_BIND_SERVICE). */
-export function bindUdp(address: string, port: number, what: string): Promise<Socket> {
+export function bindUdp(address: string, port: number, what: keyof typeof BIND_CODE): Promise<Socket> {
   const socket = dgram.createSocket({ type: 'udp4' });
   return new Promise((resolve, reject) => {
     socket.once('error', (err: NodeJS.ErrnoException) => {
@@ -67,7 +70,7 @@ export function bindUdp(address: string, port: number, what: string): Promise<So
             : err.code === 'EADDRNOTAVAIL'
               ? `${address} is not an address of this machine: fix ${what.toLowerCase()}.address`
               : 'check the address and port in the config';
-      reject(new CliError(`BH_${what}_BIND`, `cannot listen for ${what} on ${address}:${port} (${err.code ?? err.message})`, hint));
+      reject(new BhError(BIND_CODE[what], `cannot listen for ${what} on ${address}:${port} (${err.code ?? err.message})`, hint));
     });
     socket.bind({ address, port, exclusive: true }, () => {
       socket.removeAllListeners('error');

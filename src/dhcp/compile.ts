@@ -11,13 +11,14 @@ import type { DhcpAccessLists } from './policy.ts';
 import { compileAccess } from './policy.ts';
 import { ARCH_KEYS } from '../boot/arch.ts';
 import { OPT, encodeIp, encodeIpList, encodeString, encodeU16, encodeU32, encodeU8 } from '../protocol/dhcp/options.ts';
+import { BhError } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 
-export class DhcpConfigError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
+export class DhcpConfigError extends BhError {
+  declare readonly code: Extract<ErrorCode, `BH_DHCP_CONFIG_${string}`>;
+  constructor(code: Extract<ErrorCode, `BH_DHCP_CONFIG_${string}`>, message: string) {
+    super(code, message);
     this.name = 'DhcpConfigError';
-    this.code = code;
   }
 }
 

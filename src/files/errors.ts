@@ -1,20 +1,22 @@
-// Coded file errors. `publicMessage` is the only text a client ever sees; it never contains a
-// server path. `message` is for the operator and names only the requested (relative) path.
+// Coded file errors (BH_FILES_*, listed in src/errors.ts with what TFTP and HTTP answer). `publicMessage`
+// is the only text a client ever sees; it never contains a server path. `message` is for the
+// operator and names only the requested (relative) path.
+import { BhError } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 
-export type FileErrorCode = 'BH_FILES_NOT_FOUND' | 'BH_FILES_DENIED' | 'BH_FILES_BAD_NAME' | 'BH_FILES_IO' | 'BH_FILES_BAD_ROOT' | 'BH_FILES_BAD_GENERATED_PATH';
+export type FileErrorCode = Extract<ErrorCode, `BH_FILES_${string}`>;
 export type FileErrorKind = 'not-found' | 'denied';
 
 export const PUBLIC_NOT_FOUND = 'File not found';
 export const PUBLIC_DENIED = 'Access violation';
 
-export class FileError extends Error {
-  readonly code: FileErrorCode;
+export class FileError extends BhError {
+  declare readonly code: FileErrorCode;
   readonly kind: FileErrorKind;
   readonly publicMessage: string;
   constructor(code: FileErrorCode, kind: FileErrorKind, message: string) {
-    super(`${code}: ${message}`);
+    super(code, `${code}: ${message}`);
     this.name = 'FileError';
-    this.code = code;
     this.kind = kind;
     this.publicMessage = kind === 'not-found' ? PUBLIC_NOT_FOUND : PUBLIC_DENIED;
   }

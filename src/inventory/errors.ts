@@ -1,33 +1,17 @@
-// Coded inventory errors: what is wrong (naming the field or record) and, in `hint`, what to do.
-// `kind` tells callers how to react: `invalid` is bad input (the CLI exits 2), `not-found` and
-// `conflict` are about the records that exist (exit 1).
-export type InventoryErrorCode =
-  | 'BH_INV_INVALID_PROFILE'
-  | 'BH_INV_INVALID_HOST'
-  | 'BH_INV_INVALID_GROUP'
-  | 'BH_INV_BAD_MAC'
-  | 'BH_INV_BAD_UUID'
-  | 'BH_INV_BAD_STATE'
-  | 'BH_INV_TRANSITION'
-  | 'BH_INV_NOT_FOUND'
-  | 'BH_INV_AMBIGUOUS'
-  | 'BH_INV_CONFLICT'
-  | 'BH_INV_IN_USE'
-  | 'BH_INV_FLEET'
-  | 'BH_INV_QUICK_FILE';
+// Coded inventory errors (BH_INV_*, listed in src/errors.ts): what is wrong (naming the field or
+// record) and, in `hint`, what to do. The list gives each code its exit code: bad input exits 2,
+// missing or conflicting records exit 1.
+import { BhError } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 
-export type InventoryErrorKind = 'invalid' | 'not-found' | 'conflict';
+export type InventoryErrorCode = Extract<ErrorCode, `BH_INV_${string}`>;
 
-export class InventoryError extends Error {
-  readonly code: InventoryErrorCode;
-  readonly hint: string;
-  readonly kind: InventoryErrorKind;
-  constructor(code: InventoryErrorCode, message: string, hint: string, kind: InventoryErrorKind = 'invalid', options?: { cause?: unknown }) {
-    super(message, options);
+export class InventoryError extends BhError {
+  declare readonly code: InventoryErrorCode;
+  declare readonly hint: string;
+  constructor(code: InventoryErrorCode, message: string, hint: string, options?: { cause?: unknown }) {
+    super(code, message, hint, options);
     this.name = 'InventoryError';
-    this.code = code;
-    this.hint = hint;
-    this.kind = kind;
   }
 }
 

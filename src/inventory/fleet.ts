@@ -9,9 +9,9 @@
 // short leaves a consistent inventory; running apply again finishes the job.
 import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
-import { ConfigError } from '../config/load.ts';
+import { ConfigError } from '../errors.ts';
 import { suggest } from '../util/suggest.ts';
-import type { ConfigProblem } from '../config/load.ts';
+import type { ConfigProblem } from '../errors.ts';
 import type { Labels } from '../store/index.ts';
 import type { ProfileSpec } from './types.ts';
 import { HOST_STATES } from './types.ts';

@@ -169,7 +169,7 @@ export function checkMacs(macs: unknown): string[] {
 }
 
 function notFound(what: string, ref: string, listCmd: string): InventoryError {
-  return new InventoryError('BH_INV_NOT_FOUND', `no ${what} ${JSON.stringify(ref.slice(0, 70))}`, `'${listCmd}' shows the ${what}s there are`, 'not-found');
+  return new InventoryError('BH_INV_NOT_FOUND', `no ${what} ${JSON.stringify(ref.slice(0, 70))}`, `'${listCmd}' shows the ${what}s there are`);
 }
 
 export interface InventoryServiceOptions {
@@ -211,7 +211,7 @@ export class InventoryService {
     checkName('profile', name);
     const clean = validateProfileSpec(spec, name);
     if ((await this.#s.profiles.getByName(name)) !== undefined) {
-      throw new InventoryError('BH_INV_CONFLICT', `profile ${name} already exists`, `change it with 'bootherd profiles set ${name}', or choose another name`, 'conflict');
+      throw new InventoryError('BH_INV_CONFLICT', `profile ${name} already exists`, `change it with 'bootherd profiles set ${name}', or choose another name`);
     }
     await this.#checkMenuRefs(name, clean);
     return profileView(await this.#s.profiles.create({ name, spec: clean as unknown as Record<string, unknown> }));
@@ -245,7 +245,7 @@ export class InventoryService {
       ...(users.isDefault ? ['the default profile setting'] : []),
     ];
     if (uses.length > 0 && opts.force !== true) {
-      throw new InventoryError('BH_INV_IN_USE', `profile ${name} is used by ${uses.slice(0, 5).join(', ')}${uses.length > 5 ? ` and ${uses.length - 5} more` : ''}`, `point them at another profile first, or add --force (they then fall back to their group's or the default profile)`, 'conflict');
+      throw new InventoryError('BH_INV_IN_USE', `profile ${name} is used by ${uses.slice(0, 5).join(', ')}${uses.length > 5 ? ` and ${uses.length - 5} more` : ''}`, `point them at another profile first, or add --force (they then fall back to their group's or the default profile)`);
     }
     if (users.isDefault) await this.#s.kv.delete(DEFAULT_PROFILE_KEY);
     // Groups and hosts lose the reference through the store's ON DELETE SET NULL.
@@ -297,7 +297,7 @@ export class InventoryService {
     const labels = checkLabels(input.labels ?? {});
     const profileId = await this.#profileId(input.profile);
     if ((await this.#s.groups.getByName(name)) !== undefined) {
-      throw new InventoryError('BH_INV_CONFLICT', `group ${name} already exists`, `change it with 'bootherd groups set ${name}', or choose another name`, 'conflict');
+      throw new InventoryError('BH_INV_CONFLICT', `group ${name} already exists`, `change it with 'bootherd groups set ${name}', or choose another name`);
     }
     return groupView(await this.#s.groups.create({ name, profileId: profileId ?? null, labels }), await this.#profileNames());
   }
@@ -318,7 +318,7 @@ export class InventoryService {
     if (g === undefined) throw notFound('group', name, 'bootherd groups list');
     const members = (await this.#s.hosts.list()).filter((h) => h.groupId === g.id);
     if (members.length > 0 && opts.force !== true) {
-      throw new InventoryError('BH_INV_IN_USE', `group ${name} has ${members.length} host(s): ${members.slice(0, 5).map(hostLabel).join(', ')}${members.length > 5 ? ', …' : ''}`, 'move the hosts to another group first, or add --force (they are left without a group)', 'conflict');
+      throw new InventoryError('BH_INV_IN_USE', `group ${name} has ${members.length} host(s): ${members.slice(0, 5).map(hostLabel).join(', ')}${members.length > 5 ? ', …' : ''}`, 'move the hosts to another group first, or add --force (they are left without a group)');
     }
     await this.#s.groups.delete(g.id);
   }
@@ -452,7 +452,7 @@ export class InventoryService {
     }
     const byName = (await this.#s.hosts.list()).filter((h) => h.hostname === r);
     if (byName.length > 1) {
-      throw new InventoryError('BH_INV_AMBIGUOUS', `${byName.length} hosts are named ${r}`, `name the host by MAC instead: ${byName.map((h) => h.macs[0] ?? h.id).join(', ')}`, 'conflict');
+      throw new InventoryError('BH_INV_AMBIGUOUS', `${byName.length} hosts are named ${r}`, `name the host by MAC instead: ${byName.map((h) => h.macs[0] ?? h.id).join(', ')}`);
     }
     return byName[0];
   }
@@ -461,13 +461,13 @@ export class InventoryService {
     for (const m of macs) {
       const other = await this.#s.hosts.findByMac(m);
       if (other !== undefined && other.id !== self) {
-        throw new InventoryError('BH_INV_CONFLICT', `MAC ${m} already belongs to host ${hostLabel(other)}`, `remove it there first: bootherd hosts set ${other.macs[0] ?? other.id} --remove-mac ${m}`, 'conflict');
+        throw new InventoryError('BH_INV_CONFLICT', `MAC ${m} already belongs to host ${hostLabel(other)}`, `remove it there first: bootherd hosts set ${other.macs[0] ?? other.id} --remove-mac ${m}`);
       }
     }
     if (uuid !== null) {
       const other = await this.#s.hosts.findByUuid(uuid);
       if (other !== undefined && other.id !== self) {
-        throw new InventoryError('BH_INV_CONFLICT', `UUID ${uuid} already belongs to host ${hostLabel(other)}`, 'each machine has its own SMBIOS UUID: check which host is which', 'conflict');
+        throw new InventoryError('BH_INV_CONFLICT', `UUID ${uuid} already belongs to host ${hostLabel(other)}`, 'each machine has its own SMBIOS UUID: check which host is which');
       }
     }
   }

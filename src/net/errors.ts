@@ -1,21 +1,18 @@
-// Coded errors for socket creation and interface discovery. Each tells the operator what to do.
-export type NetErrorCode =
-  | 'BH_NET_NO_INTERFACE'
-  | 'BH_NET_PERMISSION'
-  | 'BH_NET_IN_USE'
-  | 'BH_NET_NO_ADDRESS'
-  | 'BH_NET_SOCKET';
+// Coded errors for socket creation and interface discovery (BH_NET_*, listed in src/errors.ts).
+// Each tells the operator what to do.
+import { BhError } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 
-export class NetError extends Error {
-  readonly code: NetErrorCode;
-  readonly hint: string;
+export type NetErrorCode = Extract<ErrorCode, `BH_NET_${string}`>;
+
+export class NetError extends BhError {
+  declare readonly code: NetErrorCode;
+  declare readonly hint: string;
   /** The libc errno name behind the failure, when there is one (ENODEV, EPERM, ...). */
   readonly errno: string | undefined;
   constructor(code: NetErrorCode, message: string, hint: string, errno?: string) {
-    super(`${code}: ${message} (hint: ${hint})`);
+    super(code, `${code}: ${message} (hint: ${hint})`, hint);
     this.name = 'NetError';
-    this.code = code;
-    this.hint = hint;
     this.errno = errno;
   }
 }

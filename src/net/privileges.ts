@@ -2,16 +2,7 @@
 // then a check that root cannot be regained and that no capability is left.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-
-export class PrivilegeError extends Error {
-  readonly code: string;
-  readonly hint: string;
-  constructor(code: string, message: string, hint: string) {
-    super(message);
-    this.code = code;
-    this.hint = hint;
-  }
-}
+import { BhError } from '../errors.ts';
 
 export interface UserInfo {
   name: string;
@@ -26,7 +17,7 @@ export function lookupUser(name: string): UserInfo {
   try {
     line = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).trim();
   } catch {
-    throw new PrivilegeError('BH_USER_UNKNOWN', `user "${name}" does not exist`, `create it (useradd --system --no-create-home ${name}) or change "user:" in the config`);
+    throw new BhError('BH_USER_UNKNOWN', `user "${name}" does not exist`, `create it (useradd --system --no-create-home ${name}) or change "user:" in the config`);
   }
   const f = line.split(':');
   return { name: f[0] ?? name, uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '/' };
@@ -74,22 +65,22 @@ export function currentCredentials(): Credentials {
 /**
  * Drops from root to `name`: setgroups (the user's groups), setgid, setuid.
  * Then verifies: every id is the user's, root is not among the groups, setuid(0) fails, and the
- * effective capability set is empty. Throws PrivilegeError on any failure; the caller must exit.
+ * effective capability set is empty. Throws a BhError (BH_USER_*, BH_NOT_ROOT, BH_PRIVDROP_*) on any failure; the caller must exit.
  */
 export function dropPrivileges(name: string): Credentials {
   const user = lookupUser(name);
   if (user.uid === 0) {
-    throw new PrivilegeError('BH_USER_IS_ROOT', `user "${name}" is root`, 'name an unprivileged user in "user:", for example bootherd or nobody');
+    throw new BhError('BH_USER_IS_ROOT', `user "${name}" is root`, 'name an unprivileged user in "user:", for example bootherd or nobody');
   }
   if (process.getuid?.() !== 0) {
-    throw new PrivilegeError('BH_NOT_ROOT', `cannot switch to user "${name}": bootherd is not running as root`, 'start bootherd as root to use "user:", or remove "user:" and run it as that user with CAP_NET_BIND_SERVICE');
+    throw new BhError('BH_NOT_ROOT', `cannot switch to user "${name}": bootherd is not running as root`, 'start bootherd as root to use "user:", or remove "user:" and run it as that user with CAP_NET_BIND_SERVICE');
   }
   try {
     process.setgroups?.(supplementaryGroups(user));
     process.setgid?.(user.gid);
     process.setuid?.(user.uid);
   } catch (err) {
-    throw new PrivilegeError('BH_PRIVDROP_FAILED', `switching to user "${name}" failed: ${(err as Error).message}`, 'check that the user and its groups exist');
+    throw new BhError('BH_PRIVDROP_FAILED', `switching to user "${name}" failed: ${(err as Error).message}`, 'check that the user and its groups exist');
   }
   const creds = currentCredentials();
   const problems: string[] = [];
@@ -106,7 +97,7 @@ export function dropPrivileges(name: string): Credentials {
   }
   if (regained) problems.push('setuid(0) succeeded');
   if (problems.length > 0) {
-    throw new PrivilegeError('BH_PRIVDROP_INCOMPLETE', `privilege drop to "${name}" is incomplete: ${problems.join(', ')}`, 'refusing to run; report this with the output of `id` and the kernel version');
+    throw new BhError('BH_PRIVDROP_INCOMPLETE', `privilege drop to "${name}" is incomplete: ${problems.join(', ')}`, 'refusing to run; report this with the output of `id` and the kernel version');
   }
   return creds;
 }

@@ -4,13 +4,13 @@
 // initrd, cmdline, labels) are checked: no control characters, no iPXE expansion `${`, no iPXE
 // command chaining `&&` / `||`; a value that fails is a RenderError naming the field and the fix.
 import { parseMac } from '../../util/mac.ts';
+import { BhError } from '../../errors.ts';
 
-export class RenderError extends Error {
-  readonly code: 'BH_BOOT_UNSAFE_VALUE';
+export class RenderError extends BhError {
+  declare readonly code: 'BH_BOOT_UNSAFE_VALUE';
   readonly field: string;
   constructor(field: string, message: string) {
-    super(message);
-    this.code = 'BH_BOOT_UNSAFE_VALUE';
+    super('BH_BOOT_UNSAFE_VALUE', message);
     this.field = field;
   }
 }

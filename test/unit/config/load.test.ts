@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, envKeys, loadConfig } from '../../../src/config/load.ts';
+import { envKeys, loadConfig } from '../../../src/config/load.ts';
+import { ConfigError } from '../../../src/errors.ts';
 import { loadServerConfig } from '../../../src/cli/config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bh-config-'));

@@ -1,7 +1,7 @@
 // Declarative apply on SQLite: the diff, idempotence, prune, and file:line problems.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, formatProblem } from '../../../src/config/load.ts';
+import { ConfigError, formatProblem } from '../../../src/errors.ts';
 import { applyPlan, formatPlan, parseFleet, planFleet } from '../../../src/inventory/fleet.ts';
 import { InventoryService } from '../../../src/inventory/service.ts';
 import { freshStore } from './helpers.ts';
