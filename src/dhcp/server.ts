@@ -9,7 +9,7 @@ import type { DhcpPacket } from '../protocol/dhcp/packet.ts';
 import { decodeDhcp, encodeDhcp, newReply } from '../protocol/dhcp/packet.ts';
 import { MSG, OPT, encodeIp, encodeString, encodeU32, messageType, relayAgentInfo } from '../protocol/dhcp/options.ts';
 import type { BootDecision } from '../boot/bootfile.ts';
-import type { BootPlanner, DhcpPlan, DhcpPlanSettings } from '../boot/dhcp-plan.ts';
+import type { BootPlanner, DhcpPlan, DhcpPlanRequest, DhcpPlanSettings } from '../boot/dhcp-plan.ts';
 import { configOnlyPlanner } from '../boot/dhcp-plan.ts';
 import type { BootConfig } from '../config/boot.ts';
 import type { DhcpConfig, DhcpMode } from '../config/dhcp.ts';
@@ -315,27 +315,25 @@ export class DhcpServer {
   private admit(x: Exchange): Admitted | undefined {
     const reservation = x.subnet?.reservations.get(x.facts.mac) ?? this.anyReservation(x.facts.mac);
     const f = x.facts;
+    const req: DhcpPlanRequest = {
+      mac: f.mac,
+      uuid: f.uuid,
+      arches: f.arches,
+      vendorClass: f.vendorClass,
+      userClasses: f.userClasses,
+      ip: f.ciaddr !== ZERO ? f.ciaddr : undefined,
+      tftpServer: this.cfg.tftpServer ?? x.meta.localAddress,
+      httpBase: this.cfg.httpBase ?? `http://${x.meta.localAddress}:${this.httpPort}`,
+      unknownClients: x.subnet?.unknownClients ?? this.cfg.unknownClients,
+      reservation,
+    };
     let plan: DhcpPlan;
     try {
-      plan = this.planner.planDhcp(
-        {
-          mac: f.mac,
-          uuid: f.uuid,
-          arches: f.arches,
-          vendorClass: f.vendorClass,
-          userClasses: f.userClasses,
-          ip: f.ciaddr !== ZERO ? f.ciaddr : undefined,
-          tftpServer: this.cfg.tftpServer ?? x.meta.localAddress,
-          httpBase: this.cfg.httpBase ?? `http://${x.meta.localAddress}:${this.httpPort}`,
-          unknownClients: x.subnet?.unknownClients ?? this.cfg.unknownClients,
-          reservation,
-        },
-        this.planSettings,
-      );
+      plan = this.planner.planDhcp(req, this.planSettings);
     } catch (err) {
       // The planner failed (a bug, or the inventory snapshot): answer from the config alone.
       this.rl.warn('lookup', { code: 'BH_DHCP_LOOKUP', err }, 'host lookup failed; answering the client as unknown');
-      plan = configOnlyPlanner.planDhcp({ mac: f.mac, uuid: f.uuid, arches: f.arches, vendorClass: f.vendorClass, userClasses: f.userClasses, ip: undefined, tftpServer: this.cfg.tftpServer ?? x.meta.localAddress, httpBase: this.cfg.httpBase ?? `http://${x.meta.localAddress}:${this.httpPort}`, unknownClients: x.subnet?.unknownClients ?? this.cfg.unknownClients, reservation }, this.planSettings);
+      plan = configOnlyPlanner.planDhcp(req, this.planSettings);
     }
     if (!plan.answer) {
       this.ignore(x, plan.reason);
