@@ -15,7 +15,7 @@ import { decideBoot } from '../boot/bootfile.ts';
 import type { DhcpConfig, DhcpMode } from './config.ts';
 import type { CompiledDhcpConfig, CompiledReservation, CompiledSubnet } from './compile.ts';
 import { compileDhcpConfig } from './compile.ts';
-import type { Lease, LeaseStore } from './lease-store.ts';
+import type { Lease, LeaseRepository } from '../store/index.ts';
 import { LeaseTable } from './leases.ts';
 import type { ClientIdent } from './leases.ts';
 import type { ClientFacts } from './facts.ts';
@@ -58,7 +58,7 @@ export type LookupHost = (facts: ClientFacts) => HostBootInfo | undefined;
 
 export interface DhcpServerOptions {
   config: DhcpConfig;
-  leases: LeaseStore;
+  leases: LeaseRepository;
   logger: Logger;
   events: EventBus;
   now?: () => number;

@@ -7,7 +7,7 @@ import { DhcpConfigSchema } from '../../../src/dhcp/config.ts';
 import type { DhcpConfig } from '../../../src/dhcp/config.ts';
 import { DhcpServer } from '../../../src/dhcp/server.ts';
 import type { DhcpReply, DhcpRequestMeta, DhcpServerOptions } from '../../../src/dhcp/server.ts';
-import { MemoryLeaseStore } from '../../../src/dhcp/lease-store.ts';
+import { MemoryLeaseRepository } from '../../../src/store/index.ts';
 import { EventBus } from '../../../src/events/bus.ts';
 import type { BootEvent } from '../../../src/events/bus.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
@@ -111,7 +111,7 @@ export const fullConfig = (extra: Record<string, unknown> = {}): DhcpConfig =>
 
 export interface Harness {
   server: DhcpServer;
-  store: MemoryLeaseStore;
+  store: MemoryLeaseRepository;
   events: BootEvent[];
   clock: { t: number };
   send(buf: Uint8Array, meta?: DhcpRequestMeta): Promise<DhcpReply[]>;
@@ -119,8 +119,8 @@ export interface Harness {
   one(buf: Uint8Array, meta?: DhcpRequestMeta): Promise<{ reply: DhcpReply; p: DhcpPacket; type: number | undefined }>;
 }
 
-export async function harness(cfg: DhcpConfig, opts: Partial<DhcpServerOptions> & { store?: MemoryLeaseStore; clock?: { t: number } } = {}): Promise<Harness> {
-  const store = opts.store ?? new MemoryLeaseStore();
+export async function harness(cfg: DhcpConfig, opts: Partial<DhcpServerOptions> & { store?: MemoryLeaseRepository; clock?: { t: number } } = {}): Promise<Harness> {
+  const store = opts.store ?? new MemoryLeaseRepository();
   const bus = new EventBus();
   const events: BootEvent[] = [];
   bus.subscribe((e) => events.push(e));

@@ -11,7 +11,7 @@ import { EventBus } from '../../../src/events/bus.ts';
 import type { BootEvent } from '../../../src/events/bus.ts';
 import { DhcpServer } from '../../../src/dhcp/server.ts';
 import type { DhcpReply, DhcpRequestMeta } from '../../../src/dhcp/server.ts';
-import { MemoryLeaseStore } from '../../../src/dhcp/lease-store.ts';
+import { MemoryLeaseRepository } from '../../../src/store/index.ts';
 import { clients, config, fullConfig, meta4011, meta67, opt, request } from './helpers.ts';
 
 const MAC = [0x52, 0x54, 0, 0xcc, 0, 1];
@@ -40,7 +40,7 @@ interface Rig {
   server: DhcpServer;
   logs: Record<string, unknown>[];
   events: BootEvent[];
-  store: MemoryLeaseStore;
+  store: MemoryLeaseRepository;
   send(buf: Uint8Array, meta?: DhcpRequestMeta): Promise<DhcpReply[]>;
 }
 
@@ -55,7 +55,7 @@ async function rig(cfg = fullConfig({ boot: {} })): Promise<Rig> {
   const bus = new EventBus();
   const events: BootEvent[] = [];
   bus.subscribe((e) => events.push(e));
-  const store = new MemoryLeaseStore();
+  const store = new MemoryLeaseRepository();
   const server = await DhcpServer.create({ config: cfg, leases: store, logger: pino({ level: 'warn' }, sink), events: bus, now: () => 1_800_000_000_000 });
   return { server, logs, events, store, send: (buf, meta = meta67) => server.handle(buf, meta) };
 }
@@ -281,7 +281,7 @@ test('a failing lookupHost hook or event listener does not cost the client its a
   bus.subscribe(() => {
     throw new Error('listener bug');
   });
-  const server = await DhcpServer.create({ config: fullConfig(), leases: new MemoryLeaseStore(), logger: pino({ level: 'silent' }), events: bus, lookupHost: () => { throw new Error('inventory down'); } });
+  const server = await DhcpServer.create({ config: fullConfig(), leases: new MemoryLeaseRepository(), logger: pino({ level: 'silent' }), events: bus, lookupHost: () => { throw new Error('inventory down'); } });
   const replies = await server.handle(request({ type: 1, options: clients.edk2Pxe() }), meta67);
   assert.equal(replies.length, 1);
   assert.equal(dropped(server.counters()), 0);
