@@ -10,7 +10,10 @@ import type { DhcpReply, DhcpRequestMeta, DhcpServerOptions } from '../../../src
 import { MemoryLeaseRepository } from '../../../src/store/index.ts';
 import { EventBus } from '../../../src/events/bus.ts';
 import type { BootEvent } from '../../../src/events/bus.ts';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { silentLogger } from '../../../src/log/logger.ts';
+import type { Logger } from '../../../src/log/logger.ts';
 
 export interface RequestSpec {
   type?: number;
@@ -109,6 +112,18 @@ export const fullConfig = (extra: Record<string, unknown> = {}): DhcpConfig =>
     ...extra,
   });
 
+/** A logger at `warn` that keeps each line, parsed, in `logs`. */
+export function captureLogger(): { logger: Logger; logs: Record<string, unknown>[] } {
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { logger: pino({ level: 'warn' }, sink), logs };
+}
+
 export interface Harness {
   server: DhcpServer;
   store: MemoryLeaseRepository;
@@ -120,11 +135,11 @@ export interface Harness {
 }
 
 export async function harness(cfg: DhcpConfig, opts: Partial<DhcpServerOptions> & { store?: MemoryLeaseRepository; clock?: { t: number } } = {}): Promise<Harness> {
-  const store = opts.store ?? new MemoryLeaseRepository();
+  const clock = opts.clock ?? { t: 1_800_000_000_000 };
+  const store = opts.store ?? new MemoryLeaseRepository([], () => clock.t);
   const bus = new EventBus();
   const events: BootEvent[] = [];
   bus.subscribe((e) => events.push(e));
-  const clock = opts.clock ?? { t: 1_800_000_000_000 };
   const server = await DhcpServer.create({ config: cfg, leases: store, logger: silentLogger(), events: bus, now: () => clock.t, httpPort: 8080, ...opts });
   const send = (buf: Uint8Array, meta: DhcpRequestMeta = meta67): Promise<DhcpReply[]> => server.handle(buf, meta);
   return {
