@@ -195,6 +195,11 @@ export const ERRORS = {
     hint: 'check the lease store: disk full, database down (see the `BH_STORE_*` lines next to it)',
     answer: ['no reply'],
   },
+  BH_DHCP_SLOW_ACK: {
+    message: 'a lease took `ms` milliseconds (1 s or more) to become durable, so its ACK went out that late (counted in `acked.slow`). Clients retry a REQUEST after a few seconds and give up after a few tries, so a slow store makes boots slow or fail',
+    hint: "the disk or database is slow: look for other heavy writers on the state directory's disk (`iostat -x 1`), move `state_dir` to a faster disk, or check the PostgreSQL server's load and latency",
+    answer: ['log only'],
+  },
   BH_DHCP_LEASE_SKIPPED: {
     message: 'at start, lease rows the server cannot use were skipped (`skipped` counts them)',
     hint: 'check the lease store for corrupt rows',

@@ -1,5 +1,5 @@
 // bench/dhcp/cpu.ts: the DHCP server's own CPU cost per DORA, in process, without sockets, store or
-// log (MemoryLeaseStore, events counted and dropped). Isolates the hot path (decode, lease table,
+// log (MemoryLeaseRepository, events counted and dropped). Isolates the hot path (decode, lease table,
 // boot decision, encode, event details) from the machine's noise; profile it with --cpu-prof.
 //
 //   node_modules/.bin/node bench/dhcp/cpu.ts [--clients 20000] [--rounds 3]
@@ -10,7 +10,7 @@ import type { DhcpPacket } from '../../src/protocol/dhcp/packet.ts';
 import { OPT, encodeIp } from '../../src/protocol/dhcp/options.ts';
 import { DhcpServer } from '../../src/dhcp/server.ts';
 import type { DhcpRequestMeta } from '../../src/dhcp/server.ts';
-import { MemoryLeaseStore } from '../../src/dhcp/lease-store.ts';
+import { MemoryLeaseRepository } from '../../src/store/index.ts';
 import { EventBus } from '../../src/events/bus.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 
@@ -39,7 +39,7 @@ for (let round = 0; round < Number(values.rounds); round++) {
   events.subscribe(() => emitted++);
   const server = await DhcpServer.create({
     config: { subnets: [{ subnet: '198.18.0.0/17', lease_time: 3600, pools: [{ start: '198.18.1.0', end: '198.18.127.254' }] }], interfaces: [{ name: 'lan0', mode: 'full' }] } as never,
-    leases: new MemoryLeaseStore(),
+    leases: new MemoryLeaseRepository(),
     logger: silentLogger(),
     events,
   });

@@ -13,7 +13,6 @@ import { bindHttp } from './http-service.ts';
 import { BhError } from '../errors.ts';
 import { bindDhcpSockets } from '../dhcp/service.ts';
 import { DhcpServer } from '../dhcp/server.ts';
-import { leaseStoreOver } from '../dhcp/store-adapter.ts';
 import type { BoundService, Service } from './serve.ts';
 import { bindBoot } from './boot-service.ts';
 import type { BootGlue } from './boot-service.ts';
@@ -120,7 +119,7 @@ async function bindDhcp(config: ResolvedConfig, log: Logger, boot: BootGlue): Pr
       const logger = log.child({ component: 'dhcp' });
       const server = await DhcpServer.create({
         config: { ...config.dhcp, interfaces: config.interfaces },
-        leases: leaseStoreOver(store),
+        leases: store.leases,
         logger,
         events,
         httpPort: config.http.port,

@@ -1,8 +1,9 @@
 // The allocation engine: the in-memory lease table of every subnet, the rules for which address a
 // client gets, and the lease state machine (offered → bound → released/expired; declined =
-// quarantined). It writes through to the LeaseStore; bind() resolves only once the row is durable.
-// No I/O of its own, no logging, no sockets: the server decides what to send.
-import type { Lease, LeaseStore } from './lease-store.ts';
+// quarantined). It writes through to the lease store (src/store's LeaseRepository, passed in);
+// bind() resolves only once the row is durable. No I/O of its own, no logging, no sockets: the
+// server decides what to send.
+import type { Lease, LeaseRepository } from '../store/index.ts';
 import type { Cidr } from '../util/ipv4.ts';
 import { cidrContains, ipToU32, u32ToIp } from '../util/ipv4.ts';
 
@@ -117,7 +118,7 @@ function rank(l: Lease): number {
 }
 
 export class LeaseTable {
-  private readonly store: LeaseStore;
+  private readonly store: LeaseRepository;
   private readonly now: () => number;
   private readonly offerHoldMs: number;
   private readonly quarantineMs: number;
@@ -126,7 +127,7 @@ export class LeaseTable {
   private readonly byMac = new Map<string, Lease>();
   private readonly spaces = new Map<string, SpaceState>();
 
-  constructor(opts: { store: LeaseStore; now: () => number; offerHoldMs: number; declineQuarantineMs: number; spaces: LeaseSpace[] }) {
+  constructor(opts: { store: LeaseRepository; now: () => number; offerHoldMs: number; declineQuarantineMs: number; spaces: LeaseSpace[] }) {
     this.store = opts.store;
     this.now = opts.now;
     this.offerHoldMs = opts.offerHoldMs;
@@ -263,13 +264,13 @@ export class LeaseTable {
   }
 
   /** Holds an address for a client after an OFFER (memory only: an offer is not a lease). */
-  hold(subnet: string, id: ClientIdent, ip: string, hostname: string | null, serverId: string): Lease {
+  hold(subnet: string, id: ClientIdent, ip: string, hostname: string | null, dhcpServerId: string): Lease {
     const now = this.now();
     const prev = this.byIp.get(ip);
     if (prev !== undefined && this.owns(prev, id) && prev.state === 'bound' && prev.expiresAt > now) {
       return prev; // re-offering a bound lease does not shorten it
     }
-    const l: Lease = { subnet, ip, clientKey: this.keyFor(prev, id), mac: id.mac, hostname, state: 'offered', expiresAt: now + this.offerHoldMs, updatedAt: now, serverId };
+    const l: Lease = { subnet, ip, clientKey: this.keyFor(prev, id), mac: id.mac, hostname, state: 'offered', expiresAt: now + this.offerHoldMs, updatedAt: now, dhcpServerId };
     this.index(l);
     return l;
   }
@@ -278,9 +279,9 @@ export class LeaseTable {
    * Binds the address to the client and resolves once the row is durable. If the write fails the
    * table keeps the address only as an offer, and the error propagates (no ACK may be sent).
    */
-  async bind(subnet: string, id: ClientIdent, ip: string, leaseMs: number, hostname: string | null, serverId: string): Promise<Lease> {
+  async bind(subnet: string, id: ClientIdent, ip: string, leaseMs: number, hostname: string | null, dhcpServerId: string): Promise<Lease> {
     const now = this.now();
-    const l: Lease = { subnet, ip, clientKey: this.keyFor(this.byIp.get(ip), id), mac: id.mac, hostname, state: 'bound', expiresAt: now + leaseMs, updatedAt: now, serverId };
+    const l: Lease = { subnet, ip, clientKey: this.keyFor(this.byIp.get(ip), id), mac: id.mac, hostname, state: 'bound', expiresAt: now + leaseMs, updatedAt: now, dhcpServerId };
     // A client that moved to a new address gives up its old one in this subnet.
     const old = this.findClient(subnet, id);
     this.index(l);

@@ -15,7 +15,7 @@ import type { BootConfig } from '../config/boot.ts';
 import type { DhcpConfig, DhcpMode } from '../config/dhcp.ts';
 import type { CompiledDhcpConfig, CompiledReservation, CompiledSubnet } from './compile.ts';
 import { compileDhcpConfig } from './compile.ts';
-import type { Lease, LeaseStore } from './lease-store.ts';
+import type { Lease, LeaseRepository } from '../store/index.ts';
 import { LeaseTable } from './leases.ts';
 import type { ClientIdent } from './leases.ts';
 import type { ClientFacts } from './facts.ts';
@@ -42,7 +42,7 @@ export interface DhcpReply {
 
 export interface DhcpServerOptions {
   config: DhcpConfig;
-  leases: LeaseStore;
+  leases: LeaseRepository;
   logger: Logger;
   events: EventBus;
   now?: () => number;
@@ -55,6 +55,8 @@ export interface DhcpServerOptions {
 }
 
 const ZERO = '0.0.0.0';
+/** An ACK whose lease took this long to become durable is counted (`acked.slow`) and logged (BH_DHCP_SLOW_ACK). */
+const SLOW_ACK_MS = 1000;
 /** Option 53 values, shared by every reply (the encoder only reads them). */
 const MESSAGE_TYPES: Record<number, Uint8Array> = Object.fromEntries([MSG.OFFER, MSG.ACK, MSG.NAK].map((t) => [t, Uint8Array.of(t)]));
 /** Lease options sent right after the lease times, before the boot information. */
@@ -524,6 +526,7 @@ export class DhcpServer {
     }
 
     const hostname = this.hostname(x, a);
+    const writeStart = this.now();
     let lease: Lease;
     try {
       lease = await this.table.bind(s.key, x.ident, ip, s.leaseSeconds * 1000, hostname, x.serverId);
@@ -533,15 +536,24 @@ export class DhcpServer {
       this.emit(x, 'store-error', { ip });
       return { replies: [] };
     }
+    const durableMs = this.now() - writeStart;
     const d = a.boot;
     const reply = this.leaseReply(x, s, a, d, MSG.ACK, lease.ip);
     if (state !== 'selecting' || x.p.ciaddr !== ZERO) reply.ciaddr = x.p.ciaddr;
     const replies = this.send(x, reply);
     if (replies.length > 0) {
       this.count('acked');
+      this.slowAck(x, lease.ip, durableMs);
       this.emit(x, 'ack', this.withBoot({ ip: lease.ip, state, expiresAt: lease.expiresAt }, d, a.registration));
     }
     return { replies };
+  }
+
+  /** Clients retry a REQUEST after a second or so; a slower store makes them wait, or give up. */
+  private slowAck(x: Exchange, ip: string, durableMs: number): void {
+    if (durableMs < SLOW_ACK_MS) return;
+    this.count('acked.slow');
+    this.rl.warn('slow_ack', { code: 'BH_DHCP_SLOW_ACK', ms: durableMs, ip, mac: x.facts.mac }, `a lease took ${durableMs} ms to become durable; the disk or database is slow`);
   }
 
   private ownedLease(x: Exchange, s: CompiledSubnet, ip: string | undefined): Lease | undefined {

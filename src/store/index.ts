@@ -4,6 +4,7 @@ export type { Store, StoreStatus, OpenStoreOptions } from './store.ts';
 export { StoreError, isStoreError } from './errors.ts';
 export type { StoreErrorCode } from './errors.ts';
 export type { Lease, LeaseInput, LeaseRepository } from './leases.ts';
+export { MemoryLeaseRepository } from './memory-leases.ts';
 export type { AppendManyResult, EventRepository, EventQuery, StoredBootEvent } from './events.ts';
 export { EVENT_COMMIT_DELAY_MS } from './events.ts';
 export type { KvRepository } from './kv.ts';

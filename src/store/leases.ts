@@ -1,7 +1,10 @@
-// Leases: one row per IP address. Writes go through the store's write queue (group commit), so a
-// put() resolves only after its transaction committed, and writes keep the order they were made in.
-// Writes are data (SqlWrite): on SQLite one prepared upsert per row, run by the write worker; on
-// PostgreSQL one multi-row `insert … on conflict` per call.
+// Leases: one row per IP address, and the one lease store the DHCP server writes through (it gets
+// `store.leases` from src/daemon). Writes go through the store's write queue (group commit), so a
+// put() resolves only after its transaction committed, and writes keep the order they were made in:
+// the DHCP server may ACK once put() resolved. Writes are data (SqlWrite): on SQLite one prepared
+// upsert per row, run by the write worker; on PostgreSQL one multi-row `insert … on conflict` per call.
+// memory-leases.ts holds the same store in a Map, for tests and benchmarks.
+import { isIP } from 'node:net';
 import type { Kysely } from 'kysely';
 import type { Database, LeaseState, LeasesTable } from './schema.ts';
 import { LEASE_STATES } from './schema.ts';
@@ -14,37 +17,69 @@ export interface Lease {
   ip: string;
   /** The subnet the lease belongs to, as configured (e.g. "198.18.0.0/24"). */
   subnet: string;
-  /** Client identifier (option 61) in hex, or the MAC when the client sent none. */
+  /**
+   * Who holds the lease (RFC 2131 §4.2): `id:<hex>` for a client that sent its own client
+   * identifier (option 61), else `mac:<aa:bb:..>`. A quarantined address (DHCPDECLINE) belongs to no
+   * client: `declined:` + the key of the client that declined it.
+   */
   clientKey: string;
+  /** aa:bb:cc:dd:ee:ff */
   mac: string;
+  /** Sanitised, or null. */
   hostname: string | null;
   state: LeaseState;
+  /** Milliseconds since the epoch. For `declined`, the end of the quarantine. */
   expiresAt: number;
   updatedAt: number;
-  /** Which bootherd server wrote the lease last (several may share a PostgreSQL store). */
-  serverId: string;
+  /**
+   * The DHCP server identifier (option 54) the lease was granted under: the IPv4 address of the
+   * bootherd interface that answered. Stored in the `server_id` column.
+   */
+  dhcpServerId: string;
 }
 
 /** What put() takes: updatedAt defaults to now, hostname to null. */
 export type LeaseInput = Omit<Lease, 'updatedAt' | 'hostname'> & { updatedAt?: number; hostname?: string | null };
 
+/** The lease store: `store.leases`, and what the DHCP server is given. */
 export interface LeaseRepository {
   get(ip: string): Promise<Lease | undefined>;
   /** Leases of one client in one subnet, most recently updated first. */
   findByClient(subnet: string, clientKey: string): Promise<Lease[]>;
   listBySubnet(subnet: string): Promise<Lease[]>;
+  /** Every lease, by subnet, then IP. */
   listAll(): Promise<Lease[]>;
-  /** Inserts or replaces the lease for lease.ip. Resolves once the lease is durable. */
+  /** Inserts or replaces the lease for lease.ip. Resolves once the lease is durable (committed). */
   put(lease: LeaseInput): Promise<Lease>;
   /** Writes all the leases in one transaction: all or none. */
   putMany(leases: readonly LeaseInput[]): Promise<Lease[]>;
   /** Removes the lease for ip; true when there was one. */
   delete(ip: string): Promise<boolean>;
-  /** Marks offered and bound leases with expiresAt <= nowMs as expired; returns them, as now stored. */
+  /** Marks offered and bound leases with expiresAt <= nowMs as expired; returns them, as now stored, by IP. */
   reclaimExpired(nowMs: number): Promise<Lease[]>;
 }
 
 const WHAT = 'a lease';
+
+// The client_key column keeps the encoding databases already hold (written before the store knew the
+// DHCP key format): `mac:<mac>` as the bare MAC, `id:<hex>` as '-' + hex, `declined:<key>` as '.' +
+// the hex of its text.
+export function clientKeyColumn(key: string): string {
+  if (key.startsWith('mac:')) return key.slice(4);
+  if (key.startsWith('id:')) return `-${key.slice(3)}`;
+  return `.${Buffer.from(key, 'utf8').toString('hex')}`;
+}
+
+export function clientKeyOfColumn(column: string): string {
+  if (column.startsWith('-')) return `id:${column.slice(1)}`;
+  if (column.startsWith('.')) return Buffer.from(column.slice(1), 'hex').toString('utf8');
+  return `mac:${column}`;
+}
+
+function checkDhcpServerId(v: unknown): string {
+  if (typeof v !== 'string' || isIP(v) !== 4) throw invalid(WHAT, 'dhcpServerId', v, 'is not an IPv4 address');
+  return v;
+}
 
 export function checkLease(l: LeaseInput, now: number): LeasesTable {
   if (typeof l !== 'object' || l === null) throw invalid(WHAT, 'lease', l, 'is not an object');
@@ -52,13 +87,13 @@ export function checkLease(l: LeaseInput, now: number): LeasesTable {
   return {
     ip: checkIp(WHAT, l.ip),
     subnet: checkText(WHAT, 'subnet', l.subnet, 64),
-    client_key: checkText(WHAT, 'clientKey', l.clientKey, 520, { pattern: CLIENT_KEY_PATTERN }),
+    client_key: clientKeyColumn(checkText(WHAT, 'clientKey', l.clientKey, 522, { pattern: CLIENT_KEY_PATTERN })),
     mac: checkText(WHAT, 'mac', l.mac, 47, { pattern: MAC_PATTERN }),
     hostname: checkOptionalText(WHAT, 'hostname', l.hostname, 253, HOSTNAME_PATTERN),
     state: l.state,
     expires_at: checkTime(WHAT, 'expiresAt', l.expiresAt),
     updated_at: checkTime(WHAT, 'updatedAt', l.updatedAt ?? now),
-    server_id: checkText(WHAT, 'serverId', l.serverId, 128),
+    server_id: checkDhcpServerId(l.dhcpServerId),
   };
 }
 
@@ -66,13 +101,13 @@ export function leaseFromRow(r: LeasesTable): Lease {
   return {
     ip: r.ip,
     subnet: r.subnet,
-    clientKey: r.client_key,
+    clientKey: clientKeyOfColumn(r.client_key),
     mac: r.mac,
     hostname: r.hostname ?? null,
     state: r.state,
     expiresAt: Number(r.expires_at),
     updatedAt: Number(r.updated_at),
-    serverId: r.server_id,
+    dhcpServerId: r.server_id,
   };
 }
 
@@ -124,7 +159,7 @@ export function createLeaseRepository(db: Kysely<Database>, queue: WriteQueue, g
       return r === undefined ? undefined : leaseFromRow(r);
     }),
     findByClient: (subnet, clientKey) => gate.run(async () => {
-      const rows = await db.selectFrom('leases').selectAll().where('subnet', '=', subnet).where('client_key', '=', clientKey)
+      const rows = await db.selectFrom('leases').selectAll().where('subnet', '=', subnet).where('client_key', '=', clientKeyColumn(clientKey))
         .orderBy('updated_at', 'desc').orderBy('ip').execute();
       return rows.map(leaseFromRow);
     }),

@@ -43,8 +43,8 @@ export function checkIp(what: string, v: unknown): string {
 
 /** A hardware address: 1 to 16 hex octets separated by colons (chaddr is at most 16 bytes). */
 export const MAC_PATTERN = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){0,15}$/;
-/** A client key: a client identifier in hex (up to 255 bytes), or a MAC. */
-export const CLIENT_KEY_PATTERN = /^[0-9a-fA-F:.-]{1,520}$/;
+/** A lease's client key: `mac:<MAC>`, `id:<client identifier in hex, up to 255 bytes>`, either after `declined:`. */
+export const CLIENT_KEY_PATTERN = /^(?:declined:)?(?:mac:[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){0,15}|id:[0-9a-fA-F]{1,510})$/;
 /** What we keep of a client-supplied hostname: printable ASCII, no spaces at either end. */
 export const HOSTNAME_PATTERN = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
 

@@ -72,6 +72,52 @@ exit 0
   return { script, log };
 }
 
+/**
+ * The tests' clients are as patient as firmware, not as quick as busybox's defaults: PXE firmware
+ * retransmits for tens of seconds with growing intervals (RFC 2131 §4.1), and bootherd sends an ACK
+ * only once its lease is durable, which a slow disk or database delays (BH_DHCP_SLOW_ACK). A test
+ * must not fail because a lease took two seconds to reach the disk.
+ *
+ * udhcpc sends up to -t DISCOVERs and then 3 REQUESTs, each -T seconds apart, then gives up the
+ * round: one round waits 3 × T seconds for an ACK. udhcpcLease() runs rounds with T doubling
+ * (the backoff), as udhcpc itself does after -A seconds when it is not told to exit (-n).
+ */
+export const UDHCPC_ROUND_PAUSES_S: readonly number[] = [2, 4];
+/** DISCOVERs per round (-t). */
+const UDHCPC_DISCOVERS = 3;
+/** For a udhcpc that keeps running (no -q, no -n): 2 s between packets, 4 s (-A) before a new round; -A also caps how long a renewal waits. */
+export const UDHCPC_PATIENT_ARGS: readonly string[] = ['-t', String(UDHCPC_DISCOVERS), '-T', String(UDHCPC_ROUND_PAUSES_S[0]), '-A', '4'];
+
+export interface UdhcpcLease {
+  /** The `bound` event, if a round got a lease. */
+  bound: ClientEvent | undefined;
+  log: ClientLog;
+  /** Rounds run (1 unless the first got no lease). */
+  rounds: number;
+}
+
+/**
+ * Gets one lease with busybox udhcpc in `ns` on `iface` and exits (-q), in rounds with backoff
+ * (UDHCPC_ROUND_PAUSES_S); a round that gets no lease exits (-n) and the next one starts. Bounded:
+ * at most (3 + 3) × (2 + 4) = 36 s.
+ */
+export function udhcpcLease(lab: NetLab, ns: string, iface: string, dir: string, tag: string): UdhcpcLease {
+  const { script, log } = udhcpcScript(dir, tag);
+  let rounds = 0;
+  for (const pause of UDHCPC_ROUND_PAUSES_S) {
+    rounds++;
+    const args = ['-i', iface, '-f', '-q', '-n', '-s', script, '-t', String(UDHCPC_DISCOVERS), '-T', String(pause)];
+    try {
+      lab.exec(ns, 'udhcpc', args, { timeoutMs: ((UDHCPC_DISCOVERS + 3) * pause + 10) * 1000 });
+    } catch {
+      // exit status 1: no lease in this round (-n); the log says what happened
+    }
+    const bound = log.events().find((e) => e.reason === 'bound');
+    if (bound !== undefined) return { bound, log, rounds };
+  }
+  return { bound: undefined, log, rounds };
+}
+
 export interface Dhclient {
   child: ChildProcess;
   log: ClientLog;
@@ -96,7 +142,10 @@ exit 0
   );
   chmodSync(script, 0o755);
   const conf = join(dir, 'dhclient.conf');
-  writeFileSync(conf, opts.renewS === undefined ? '' : `supersede dhcp-renewal-time ${opts.renewS};\nsupersede dhcp-rebinding-time 3000;\n`);
+  // Firmware-like patience (see UDHCPC_ROUND_PAUSES_S): the second try after 2 s, then backing off
+  // (with dhclient's randomness) up to about 8 s between tries, giving up after 60 s.
+  const patience = 'initial-interval 2;\nbackoff-cutoff 8;\ntimeout 60;\n';
+  writeFileSync(conf, patience + (opts.renewS === undefined ? '' : `supersede dhcp-renewal-time ${opts.renewS};\nsupersede dhcp-rebinding-time 3000;\n`));
   const args = ['-cf', conf, '-sf', script, '-lf', join(dir, 'dhclient.leases'), '-pf', join(dir, 'dhclient.pid')];
   const child = lab.spawn(ns, 'dhclient', ['-4', '-d', '-v', ...args, iface]);
   child.stderr?.resume();

@@ -142,6 +142,8 @@ export interface LoadClientOptions {
   concurrency?: number;
   timeoutMs?: number;
   tries?: number;
+  /** Double the wait after each try (firmware-like patience). */
+  backoff?: boolean;
   /** For reboot: the leases to re-request. */
   input?: { mac: string; ip: string }[];
 }
@@ -154,6 +156,7 @@ export function startLoadClient(lab: NetLab, ns: string, o: LoadClientOptions): 
   if (o.concurrency !== undefined) args.push('--concurrency', String(o.concurrency));
   if (o.timeoutMs !== undefined) args.push('--timeout-ms', String(o.timeoutMs));
   if (o.tries !== undefined) args.push('--tries', String(o.tries));
+  if (o.backoff === true) args.push('--backoff');
   const child = lab.spawn(ns, NODE, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin!.end(o.input === undefined ? '' : o.input.map((x) => JSON.stringify(x)).join('\n') + '\n');
   return new LineReader(child);

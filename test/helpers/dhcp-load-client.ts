@@ -3,12 +3,14 @@
 // namespace. Every result is written to stdout as one JSON line the moment it is known (sync write),
 // so a test that kills the server mid-run still has every ACK the client saw.
 //
-//   dora:   node dhcp-load-client.ts dora   --server IP --relay IP --count N [--first K] [--concurrency C] [--timeout-ms T] [--tries R]
+//   dora:   node dhcp-load-client.ts dora   --server IP --relay IP --count N [--first K] [--concurrency C] [--timeout-ms T] [--tries R] [--backoff]
 //           -> {"ack":"<mac>","ip":"<yiaddr>","server":"<opt 54>"} per ACK, {"fail":"<mac>","stage":"offer|ack|nak"} per failure
 //   reboot: node dhcp-load-client.ts reboot --server IP --relay IP < lines of {"mac":..,"ip":..}
 //           INIT-REBOOT: REQUEST with option 50 = ip, ciaddr 0, no server id
 //           -> {"reboot":"<mac>","asked":"<ip>","result":"ack"|"nak"|"timeout","ip":"<yiaddr>"}
-// Ends with {"done":true,...counts}. The run is bounded: count, tries and timeouts are finite.
+// Each exchange is sent up to R times, waiting T ms for the answer; with --backoff the wait doubles
+// after each try (T, 2T, 4T, ...), as firmware does. Ends with {"done":true,...counts}. The run is
+// bounded: count, tries and timeouts are finite.
 import dgram from 'node:dgram';
 import { writeSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -25,6 +27,7 @@ const { positionals, values } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     'timeout-ms': { type: 'string', default: '2000' },
     tries: { type: 'string', default: '3' },
+    backoff: { type: 'boolean', default: false },
     'mac-prefix': { type: 'string', default: '66' },
   },
 });
@@ -33,6 +36,7 @@ const server = values.server!;
 const relay = values.relay!;
 const timeoutMs = Number(values['timeout-ms']);
 const tries = Number(values.tries);
+const backoff = values.backoff === true;
 const concurrency = Number(values.concurrency);
 const macPrefix = Number(values['mac-prefix']);
 if ((mode !== 'dora' && mode !== 'reboot') || server === undefined || relay === undefined) {
@@ -64,7 +68,7 @@ async function exchange(build: (xid: number) => Buffer, accept: number[]): Promi
       const timer = setTimeout(() => {
         pending.delete(xid);
         resolve(undefined);
-      }, timeoutMs);
+      }, backoff ? timeoutMs * 2 ** t : timeoutMs);
       pending.set(xid, (r) => {
         if (r.type === undefined || !accept.includes(r.type)) return;
         clearTimeout(timer);

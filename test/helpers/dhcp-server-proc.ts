@@ -15,7 +15,6 @@ import { DhcpConfigSchema } from '../../src/config/dhcp.ts';
 import type { DhcpConfig } from '../../src/config/dhcp.ts';
 import { DhcpServer } from '../../src/dhcp/server.ts';
 import { startDhcpService } from '../../src/dhcp/service.ts';
-import { leaseStoreOver } from '../../src/dhcp/store-adapter.ts';
 
 async function main(): Promise<void> {
   const file = process.argv[2];
@@ -32,7 +31,7 @@ async function main(): Promise<void> {
   const store = await openStore(raw.database_url ?? `sqlite:${raw.state_dir}/bootherd.db`, { logger });
   await store.migrate();
   const events = new EventBus();
-  const server = await DhcpServer.create({ config: dhcp, leases: leaseStoreOver(store), logger, events });
+  const server = await DhcpServer.create({ config: dhcp, leases: store.leases, logger, events });
   const interfaces = dhcp.interfaces.map((i) => ({ name: i.name, mode: i.mode ?? dhcp.mode }));
   const service = await startDhcpService({ interfaces, server, logger, receiveBufferBytes: raw.receive_buffer_bytes });
   writeSync(1, `${JSON.stringify({ event: 'ready', pid: process.pid, listening: service.listening() })}\n`);

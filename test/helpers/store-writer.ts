@@ -24,7 +24,7 @@ async function worker(): Promise<void> {
     const i = next++;
     const ip = writerIp(i);
     const expiresAt = 5_000_000 + i;
-    await store.leases.put({ ip, subnet: '198.18.0.0/15', clientKey: (0x1000000 + i).toString(16), mac: '02:00:00:00:00:01', hostname: `n${i}`, state: 'bound', expiresAt, serverId: 'crash-test' });
+    await store.leases.put({ ip, subnet: '198.18.0.0/15', clientKey: `id:${(0x1000000 + i).toString(16)}`, mac: '02:00:00:00:00:01', hostname: `n${i}`, state: 'bound', expiresAt, dhcpServerId: '198.18.0.1' });
     process.stdout.write(`${ip} ${expiresAt}\n`);
   }
 }

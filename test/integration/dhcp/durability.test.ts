@@ -53,6 +53,7 @@ describe('DHCP durability across kill -9', { skip }, () => {
         concurrency: 32,
         timeoutMs: 2000,
         tries: 3,
+        backoff: true,
         input: [...acked].map(([mac, ip]) => ({ mac, ip })),
       });
       const done = await check.waitFor((l) => l.done === true, 120_000, 'the INIT-REBOOT run');

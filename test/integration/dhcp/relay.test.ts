@@ -46,8 +46,8 @@ describe('DHCP through a relay', { skip }, () => {
   });
 
   test('giaddr in another subnet: the address comes from that subnet\'s pool', async () => {
-    const c = startLoadClient(lab, relayNs, { mode: 'dora', server: '198.18.0.1', relay: '198.18.50.1', count: 5, first: 1 });
-    const done = await c.waitFor((l) => l.done === true, 30_000, 'relayed DORAs');
+    const c = startLoadClient(lab, relayNs, { mode: 'dora', server: '198.18.0.1', relay: '198.18.50.1', count: 5, first: 1, backoff: true });
+    const done = await c.waitFor((l) => l.done === true, 60_000, 'relayed DORAs');
     assert.equal(done.acks, 5);
     for (const l of c.lines.filter((x) => typeof x.ack === 'string')) {
       assert.match(String(l.ip), /^198\.18\.50\.1[0-9][0-9]$/);
@@ -56,8 +56,8 @@ describe('DHCP through a relay', { skip }, () => {
   });
 
   test('giaddr in the interface\'s own subnet: the address comes from the local pool', async () => {
-    const c = startLoadClient(lab, relayNs, { mode: 'dora', server: '198.18.0.1', relay: '198.18.0.2', count: 3, first: 100 });
-    const done = await c.waitFor((l) => l.done === true, 30_000, 'relayed DORAs');
+    const c = startLoadClient(lab, relayNs, { mode: 'dora', server: '198.18.0.1', relay: '198.18.0.2', count: 3, first: 100, backoff: true });
+    const done = await c.waitFor((l) => l.done === true, 60_000, 'relayed DORAs');
     assert.equal(done.acks, 3);
     for (const l of c.lines.filter((x) => typeof x.ack === 'string')) assert.match(String(l.ip), /^198\.18\.0\.1[0-9][0-9]$/);
   });

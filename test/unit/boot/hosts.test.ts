@@ -43,7 +43,7 @@ describe('host directory', () => {
     assert.equal(second?.id, first.id);
     assert.deepEqual(second?.macs, [MAC, MAC2]);
     // The lease IP leads to the record through the lease's MAC.
-    await store.leases.put({ ip: '198.18.0.100', subnet: '198.18.0.0/24', clientKey: MAC, mac: MAC, state: 'bound', expiresAt: Date.now() + 60_000, serverId: '198.18.0.1' });
+    await store.leases.put({ ip: '198.18.0.100', subnet: '198.18.0.0/24', clientKey: `mac:${MAC}`, mac: MAC, state: 'bound', expiresAt: Date.now() + 60_000, dhcpServerId: '198.18.0.1' });
     assert.equal((await d.identify({ ip: '198.18.0.100', create: true }))?.id, first.id);
     assert.equal((await store.hosts.list()).length, 1);
     // The snapshot answers synchronously too.

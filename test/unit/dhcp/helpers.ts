@@ -7,10 +7,13 @@ import { DhcpConfigSchema } from '../../../src/config/dhcp.ts';
 import type { DhcpConfig } from '../../../src/config/dhcp.ts';
 import { DhcpServer } from '../../../src/dhcp/server.ts';
 import type { DhcpReply, DhcpRequestMeta, DhcpServerOptions } from '../../../src/dhcp/server.ts';
-import { MemoryLeaseStore } from '../../../src/dhcp/lease-store.ts';
+import { MemoryLeaseRepository } from '../../../src/store/index.ts';
 import { EventBus } from '../../../src/events/bus.ts';
 import type { BootEvent } from '../../../src/events/bus.ts';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { silentLogger } from '../../../src/log/logger.ts';
+import type { Logger } from '../../../src/log/logger.ts';
 
 export interface RequestSpec {
   type?: number;
@@ -109,9 +112,21 @@ export const fullConfig = (extra: Record<string, unknown> = {}): DhcpConfig =>
     ...extra,
   });
 
+/** A logger at `warn` that keeps each line, parsed, in `logs`. */
+export function captureLogger(): { logger: Logger; logs: Record<string, unknown>[] } {
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { logger: pino({ level: 'warn' }, sink), logs };
+}
+
 export interface Harness {
   server: DhcpServer;
-  store: MemoryLeaseStore;
+  store: MemoryLeaseRepository;
   events: BootEvent[];
   clock: { t: number };
   send(buf: Uint8Array, meta?: DhcpRequestMeta): Promise<DhcpReply[]>;
@@ -119,12 +134,12 @@ export interface Harness {
   one(buf: Uint8Array, meta?: DhcpRequestMeta): Promise<{ reply: DhcpReply; p: DhcpPacket; type: number | undefined }>;
 }
 
-export async function harness(cfg: DhcpConfig, opts: Partial<DhcpServerOptions> & { store?: MemoryLeaseStore; clock?: { t: number } } = {}): Promise<Harness> {
-  const store = opts.store ?? new MemoryLeaseStore();
+export async function harness(cfg: DhcpConfig, opts: Partial<DhcpServerOptions> & { store?: MemoryLeaseRepository; clock?: { t: number } } = {}): Promise<Harness> {
+  const clock = opts.clock ?? { t: 1_800_000_000_000 };
+  const store = opts.store ?? new MemoryLeaseRepository([], () => clock.t);
   const bus = new EventBus();
   const events: BootEvent[] = [];
   bus.subscribe((e) => events.push(e));
-  const clock = opts.clock ?? { t: 1_800_000_000_000 };
   const server = await DhcpServer.create({ config: cfg, leases: store, logger: silentLogger(), events: bus, now: () => clock.t, httpPort: 8080, ...opts });
   const send = (buf: Uint8Array, meta: DhcpRequestMeta = meta67): Promise<DhcpReply[]> => server.handle(buf, meta);
   return {

@@ -2,7 +2,6 @@
 // gets what the table says: dropped (no reply, a counter, a rate-limited log line) or answered.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import fc from 'fast-check';
 import { decodeDhcp } from '../../../src/protocol/dhcp/packet.ts';
@@ -11,8 +10,8 @@ import { EventBus } from '../../../src/events/bus.ts';
 import type { BootEvent } from '../../../src/events/bus.ts';
 import { DhcpServer } from '../../../src/dhcp/server.ts';
 import type { DhcpReply, DhcpRequestMeta } from '../../../src/dhcp/server.ts';
-import { MemoryLeaseStore } from '../../../src/dhcp/lease-store.ts';
-import { clients, config, fullConfig, meta4011, meta67, opt, request } from './helpers.ts';
+import { MemoryLeaseRepository } from '../../../src/store/index.ts';
+import { captureLogger, clients, config, fullConfig, meta4011, meta67, opt, request } from './helpers.ts';
 
 const MAC = [0x52, 0x54, 0, 0xcc, 0, 1];
 
@@ -40,23 +39,17 @@ interface Rig {
   server: DhcpServer;
   logs: Record<string, unknown>[];
   events: BootEvent[];
-  store: MemoryLeaseStore;
+  store: MemoryLeaseRepository;
   send(buf: Uint8Array, meta?: DhcpRequestMeta): Promise<DhcpReply[]>;
 }
 
 async function rig(cfg = fullConfig({ boot: {} })): Promise<Rig> {
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
+  const { logger, logs } = captureLogger();
   const bus = new EventBus();
   const events: BootEvent[] = [];
   bus.subscribe((e) => events.push(e));
-  const store = new MemoryLeaseStore();
-  const server = await DhcpServer.create({ config: cfg, leases: store, logger: pino({ level: 'warn' }, sink), events: bus, now: () => 1_800_000_000_000 });
+  const store = new MemoryLeaseRepository();
+  const server = await DhcpServer.create({ config: cfg, leases: store, logger, events: bus, now: () => 1_800_000_000_000 });
   return { server, logs, events, store, send: (buf, meta = meta67) => server.handle(buf, meta) };
 }
 
@@ -281,7 +274,7 @@ test('a failing planner or event listener does not cost the client its answer', 
   bus.subscribe(() => {
     throw new Error('listener bug');
   });
-  const server = await DhcpServer.create({ config: fullConfig(), leases: new MemoryLeaseStore(), logger: pino({ level: 'silent' }), events: bus, planner: { planDhcp: () => { throw new Error('inventory down'); } } });
+  const server = await DhcpServer.create({ config: fullConfig(), leases: new MemoryLeaseRepository(), logger: pino({ level: 'silent' }), events: bus, planner: { planDhcp: () => { throw new Error('inventory down'); } } });
   const replies = await server.handle(request({ type: 1, options: clients.edk2Pxe() }), meta67);
   assert.equal(replies.length, 1);
   assert.equal(dropped(server.counters()), 0);

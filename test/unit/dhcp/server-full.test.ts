@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPT, ipOption, u32Option, stringOption } from '../../../src/protocol/dhcp/options.ts';
-import { MemoryLeaseStore } from '../../../src/dhcp/lease-store.ts';
+import { MemoryLeaseRepository } from '../../../src/store/index.ts';
 import { SERVER, clients, dora, fullConfig, harness, meta67, opt, request } from './helpers.ts';
 
 const MAC = '52:54:00:aa:00:01';
@@ -41,13 +41,14 @@ test('DORA: a broadcast client gets an address from the pool with the subnet opt
 test('the ACK is sent only once the lease write has resolved, and not at all if it fails', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  const store = new MemoryLeaseStore();
+  const store = new MemoryLeaseRepository();
   const put = store.put.bind(store);
   let durable = false;
   store.put = async (l) => {
     await gate;
-    await put(l);
+    const written = await put(l);
     durable = true;
+    return written;
   };
   const h = await harness(fullConfig(), { store });
   const offer = await h.one(request({ type: 1, mac: MAC }));
@@ -62,7 +63,7 @@ test('the ACK is sent only once the lease write has resolved, and not at all if 
   release();
   assert.equal((await pending).length, 1);
 
-  const failing = new MemoryLeaseStore();
+  const failing = new MemoryLeaseRepository();
   failing.failWrites = true;
   const h2 = await harness(fullConfig(), { store: failing });
   const o2 = await h2.one(request({ type: 1, mac: MAC }));
@@ -103,7 +104,7 @@ test('a relay whose giaddr is in no served subnet, or not on the allow-list, is 
 });
 
 test('same client, same address: across DISCOVERs, restarts and boot stages (firmware → iPXE → OS)', async () => {
-  const store = new MemoryLeaseStore();
+  const store = new MemoryLeaseRepository();
   const h = await harness(fullConfig(), { store });
   const firmware = await dora(h, MAC, clients.edk2Pxe());
   // iPXE sends client id 01+MAC: the same client as the bare MAC.

@@ -2,11 +2,11 @@
 // Each test gets a fresh, empty database from the factory.
 import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fc from 'fast-check';
 import { MIGRATIONS, isStoreError, openStore } from '../../../src/store/index.ts';
-import type { LeaseInput, Migration, OpenStoreOptions, Store, StoreErrorCode } from '../../../src/store/index.ts';
+import type { Migration, OpenStoreOptions, Store } from '../../../src/store/index.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import type { BootEvent } from '../../../src/events/bus.ts';
+import { lease, rejectsWith, runLeaseSuite } from './leases.suite.ts';
 
 export interface StoreFactory {
   backend: 'sqlite' | 'postgres';
@@ -14,27 +14,6 @@ export interface StoreFactory {
   freshUrl(): Promise<string>;
   /** Whether two Store objects in one process may migrate the same database at once. */
   concurrentStoresInOneProcess: boolean;
-}
-
-function rejectsWith(code: StoreErrorCode): (err: unknown) => boolean {
-  return (err) => {
-    assert.ok(isStoreError(err, code), `expected ${code}, got ${String(err)}`);
-    return true;
-  };
-}
-
-function lease(i: number, over: Partial<LeaseInput> = {}): LeaseInput {
-  return {
-    ip: `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`,
-    subnet: '198.18.0.0/16',
-    clientKey: `01${(0x100000 + i).toString(16)}`,
-    mac: `02:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}:01`,
-    hostname: `node-${i}`,
-    state: 'bound',
-    expiresAt: 1_000_000 + i,
-    serverId: 'srv-a',
-    ...over,
-  };
 }
 
 export function runStoreSuite(factory: StoreFactory): void {
@@ -139,148 +118,12 @@ export function runStoreSuite(factory: StoreFactory): void {
     });
   });
 
-  describe(`store on ${factory.backend}: leases`, () => {
-    it('puts, gets and replaces a lease by IP', async () => {
-      const { store } = await fresh();
-      assert.equal(await store.leases.get('198.18.0.1'), undefined);
-      const l = lease(0);
-      await store.leases.put(l);
-      assert.deepEqual(await store.leases.get(l.ip), { ...l, hostname: 'node-0', updatedAt: clock });
-      await store.leases.put({ ...l, clientKey: 'ffee', hostname: null, state: 'offered', updatedAt: 42 });
-      const got = await store.leases.get(l.ip);
-      assert.equal(got?.clientKey, 'ffee');
-      assert.equal(got?.hostname, null);
-      assert.equal(got?.state, 'offered');
-      assert.equal(got?.updatedAt, 42);
-      assert.equal((await store.leases.listAll()).length, 1);
-    });
-
-    it('finds leases by client and by subnet', async () => {
-      const { store } = await fresh();
-      await store.leases.putMany([
-        lease(1, { clientKey: 'aa', updatedAt: 10 }),
-        lease(2, { clientKey: 'aa', updatedAt: 20 }),
-        lease(3, { clientKey: 'bb' }),
-        lease(4, { clientKey: 'aa', subnet: '198.19.0.0/24', ip: '198.19.0.9' }),
-      ]);
-      const mine = await store.leases.findByClient('198.18.0.0/16', 'aa');
-      assert.deepEqual(mine.map((l) => l.ip), [lease(2).ip, lease(1).ip]);
-      assert.deepEqual(await store.leases.findByClient('198.18.0.0/16', 'cc'), []);
-      assert.deepEqual((await store.leases.listBySubnet('198.19.0.0/24')).map((l) => l.ip), ['198.19.0.9']);
-      assert.equal((await store.leases.listBySubnet('198.18.0.0/16')).length, 3);
-      assert.equal((await store.leases.listAll()).length, 4);
-    });
-
-    it('writes putMany all or nothing', async () => {
-      const { store } = await fresh();
-      await assert.rejects(store.leases.putMany([lease(1), lease(2, { hostname: 'bad\nname' })]), rejectsWith('BH_STORE_INVALID'));
-      assert.deepEqual(await store.leases.listAll(), []);
-      const written = await store.leases.putMany([lease(1), lease(2)]);
-      assert.equal(written.length, 2);
-      assert.equal((await store.leases.listAll()).length, 2);
-    });
-
-    it('deletes a lease and says whether there was one', async () => {
-      const { store } = await fresh();
-      await store.leases.put(lease(5));
-      assert.equal(await store.leases.delete(lease(5).ip), true);
-      assert.equal(await store.leases.delete(lease(5).ip), false);
-      assert.equal(await store.leases.get(lease(5).ip), undefined);
-    });
-
-    it('expires offered and bound leases past their time, and only those', async () => {
-      const { store } = await fresh();
-      await store.leases.putMany([
-        lease(1, { state: 'bound', expiresAt: 100 }),
-        lease(2, { state: 'offered', expiresAt: 200 }),
-        lease(3, { state: 'bound', expiresAt: 301 }),
-        lease(4, { state: 'released', expiresAt: 50 }),
-        lease(5, { state: 'declined', expiresAt: 50 }),
-      ]);
-      clock += 1000;
-      const reclaimed = await store.leases.reclaimExpired(300);
-      assert.deepEqual(reclaimed.map((l) => l.ip), [lease(1).ip, lease(2).ip]);
-      assert.ok(reclaimed.every((l) => l.state === 'expired' && l.updatedAt === clock));
-      const states = Object.fromEntries((await store.leases.listAll()).map((l) => [l.ip, l.state]));
-      assert.deepEqual(states, { [lease(1).ip]: 'expired', [lease(2).ip]: 'expired', [lease(3).ip]: 'bound', [lease(4).ip]: 'released', [lease(5).ip]: 'declined' });
-      assert.deepEqual(await store.leases.reclaimExpired(300), []);
-    });
-
-    it('group-commits many concurrent puts: every promise resolves and every lease lands', async () => {
-      const { store } = await fresh();
-      const n = 300;
-      const results = await Promise.all(Array.from({ length: n }, (_, i) => store.leases.put(lease(i))));
-      assert.equal(results.length, n);
-      const all = await store.leases.listAll();
-      assert.equal(all.length, n);
-      assert.deepEqual(new Set(all.map((l) => l.ip)), new Set(results.map((l) => l.ip)));
-    });
-
-    it('keeps the order of writes made in the same tick', async () => {
-      const { store } = await fresh();
-      const a = lease(1);
-      const b = lease(2);
-      await Promise.all([store.leases.put(a), store.leases.delete(a.ip), store.leases.delete(b.ip), store.leases.put(b), store.leases.put({ ...b, state: 'offered' })]);
-      assert.equal(await store.leases.get(a.ip), undefined);
-      assert.equal((await store.leases.get(b.ip))?.state, 'offered');
-    });
-
-    it('fails only the bad write in a batch', async () => {
-      const { store } = await fresh();
-      const results = await Promise.allSettled([store.leases.put(lease(1)), store.leases.put(lease(2, { mac: 'not a mac' })), store.leases.put(lease(3))]);
-      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
-      assert.equal((await store.leases.listAll()).length, 2);
-    });
-
-    it('refuses client strings the store could not give back intact', async () => {
-      const { store } = await fresh();
-      const bad: Array<Partial<LeaseInput>> = [
-        { hostname: 'evil\r\nname' },
-        { hostname: 'x'.repeat(254) },
-        { hostname: ' leading-space' },
-        { ip: '198.18.0.300' },
-        { ip: 'not-an-ip' },
-        { mac: 'aa:bb:cc:dd:ee:fg' },
-        { clientKey: '<script>' },
-        { clientKey: '' },
-        { subnet: 's'.repeat(65) },
-        { state: 'bogus' as never },
-        { expiresAt: -1 },
-        { expiresAt: 1.5 },
-        { serverId: '' },
-      ];
-      for (const over of bad) {
-        await assert.rejects(store.leases.put(lease(1, over)), rejectsWith('BH_STORE_INVALID'), JSON.stringify(over));
-      }
-      assert.deepEqual(await store.leases.listAll(), []);
-    });
-
-    it('gives back exactly what it accepted, for any client strings (property)', async () => {
-      const { store } = await fresh();
-      let i = 0;
-      await fc.assert(
-        fc.asyncProperty(
-          fc.option(fc.string({ maxLength: 260, unit: 'binary' }), { nil: null }),
-          fc.option(fc.string({ maxLength: 260 }), { nil: null }),
-          fc.constantFrom('offered', 'bound', 'declined', 'released', 'expired' as const),
-          fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
-          async (binaryName, asciiName, state, expiresAt) => {
-            const l = lease(i++, { hostname: i % 2 === 0 ? binaryName : asciiName, state, expiresAt });
-            let accepted = true;
-            try {
-              await store.leases.put(l);
-            } catch (err) {
-              assert.ok(isStoreError(err, 'BH_STORE_INVALID'), String(err));
-              accepted = false;
-            }
-            const got = await store.leases.get(l.ip);
-            if (accepted) assert.deepEqual(got, { ...l, updatedAt: clock });
-            else assert.equal(got, undefined);
-          },
-        ),
-        { numRuns: 60 },
-      );
-    });
+  // The lease tests, on this backend's store.leases with the suite's clock.
+  runLeaseSuite(factory.backend, async () => (await fresh()).store.leases, {
+    get: () => clock,
+    advance: (ms) => {
+      clock += ms;
+    },
   });
 
   describe(`store on ${factory.backend}: boot events`, () => {
