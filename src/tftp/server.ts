@@ -36,7 +36,8 @@ import type { RequestPacket } from '../protocol/tftp/packets.ts';
 import { blksizeForMtu, negotiate } from '../protocol/tftp/options.ts';
 import { toNetascii } from '../protocol/tftp/netascii.ts';
 import { blockCount, WindowSender } from '../protocol/tftp/window.ts';
-import { dgramFd, dgramWatch, type DgramWatch, EINTR, EINVAL, EIO, EPOLL_EVENT_BYTES, IOVEC_BYTES, fromSockaddr, GSO_MAX_BYTES, GSO_MAX_SEGMENTS, loadFastUdp, SOCKADDR_BYTES, sockaddrIn, sockaddrWords } from './udp-fast.ts';
+import { EINTR, EINVAL, EIO, EPOLL_EVENT_BYTES, IOVEC_BYTES, SOCKADDR_BYTES } from '../net/libc.ts';
+import { dgramFd, dgramWatch, type DgramWatch, fromSockaddr, GSO_MAX_BYTES, GSO_MAX_SEGMENTS, loadFastUdp, sockaddrIn, sockaddrWords } from './udp-fast.ts';
 import type { FastUdp, RawBuffer } from './udp-fast.ts';
 import {
   CTL_AVAIL_LAST,
