@@ -240,7 +240,10 @@ export class HotPath implements Transport {
         const step = r & STEP_MASK;
         if (step === STEP_NEXT) continue;
         if (step === STEP_MISS) this.missed();
-        else if (step === STEP_POLLED) this.skipWaits--;
+        else if (step === STEP_POLLED) {
+          this.skipWaits--;
+          this.m.skippedWaits++;
+        }
         else if (step === STEP_YIELD) this.yieldDrive();
         else if (step === STEP_HOLD) this.yieldDrive(true);
         return;
@@ -301,10 +304,7 @@ export class HotPath implements Transport {
   private missed(): void {
     this.m.waitMisses++;
     this.waitMisses = Math.min(this.waitMisses + 1, 8);
-    if (this.waitMisses >= 3) {
-      this.skipWaits = 1 << (this.waitMisses - 2);
-      this.m.backoffs++;
-    }
+    if (this.waitMisses >= 3) this.skipWaits = 1 << (this.waitMisses - 2);
   }
 
   /**

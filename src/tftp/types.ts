@@ -61,8 +61,8 @@ export interface TftpMetrics {
   unwatched: number;
   /** Hot-path waits for an ACK that ended without one (src/tftp/hot-path.ts). */
   waitMisses: number;
-  /** Times the hot path stopped waiting for a while after misses in a row (the backoff). */
-  backoffs: number;
+  /** Times the hot path polled instead of waiting, backing off after misses in a row, and found nothing. */
+  skippedWaits: number;
   /** Transfers whose GSO send failed (no checksum offload, segment above the MTU): they went on one datagram per send. */
   gsoFallbacks: number;
   retransmits: number;
@@ -91,7 +91,7 @@ export function newMetrics(): TftpMetrics {
     watchPauses: 0,
     unwatched: 0,
     waitMisses: 0,
-    backoffs: 0,
+    skippedWaits: 0,
     gsoFallbacks: 0,
     retransmits: 0,
     duplicateAcks: 0,
