@@ -91,7 +91,8 @@ export class HotPath implements Transport {
     this.blockingWait = opts.blockingWait ?? true;
     this.sliceMs = Math.max(0, opts.sliceMs ?? 2);
     this.gsoEnabled = opts.gso ?? true;
-    this.fallback = new DgramTransport(log, () => dgram.createSocket({ type: 'udp4', lookup: literalLookup }), now);
+    // For a transfer the hot path cannot take (no descriptor left, not IPv4): plain dgram.
+    this.fallback = new DgramTransport(log, () => dgram.createSocket({ type: 'udp4', lookup: literalLookup }), now, () => this.drive());
     this.mem = fast.alloc(MEM_BYTES);
     this.sbuf = fast.alloc(SEND_BYTES);
     this.mem.u32[MEM_FROMLEN >>> 2] = SOCKADDR_BYTES;
@@ -237,16 +238,25 @@ export class HotPath implements Transport {
         // atftpd does; two calls per lock-step round instead of epoll_wait + recvfrom × 2.
         const r = this.hotCount === 1 && wait > 0 && this.blockingWait ? this.lone.step(wait, round === 1, start) : this.loop.step(wait, round === 1, start);
         if ((r & STEP_HIT) !== 0) this.waitMisses = 0;
-        const step = r & STEP_MASK;
-        if (step === STEP_NEXT) continue;
-        if (step === STEP_MISS) this.missed();
-        else if (step === STEP_POLLED) {
-          this.skipWaits--;
-          this.m.skippedWaits++;
+        switch (r & STEP_MASK) {
+          case STEP_NEXT:
+            continue;
+          case STEP_MISS:
+            this.missed();
+            return;
+          case STEP_POLLED:
+            this.skipWaits--;
+            this.m.skippedWaits++;
+            return;
+          case STEP_YIELD:
+            this.yieldDrive();
+            return;
+          case STEP_HOLD:
+            this.yieldDrive(true);
+            return;
+          default:
+            return;
         }
-        else if (step === STEP_YIELD) this.yieldDrive();
-        else if (step === STEP_HOLD) this.yieldDrive(true);
-        return;
       }
     } catch (err) {
       this.log.error({ err }, 'BH_TFTP_INTERNAL: unexpected error on the transfer hot path; please report it');

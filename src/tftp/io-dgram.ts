@@ -26,11 +26,14 @@ export class DgramTransport implements Transport {
   private readonly log: Logger;
   private readonly createSocket: () => Socket;
   private readonly now: () => number;
+  private readonly afterPacket: (() => void) | undefined;
 
-  constructor(log: Logger, createSocket: () => Socket, now: () => number) {
+  /** `afterPacket`: called after each datagram a transfer socket received (the hot path's fallback runs the hot path then). */
+  constructor(log: Logger, createSocket: () => Socket, now: () => number, afterPacket?: () => void) {
     this.log = log;
     this.createSocket = createSocket;
     this.now = now;
+    this.afterPacket = afterPacket;
   }
 
   async open(s: TftpSession): Promise<void> {
@@ -39,6 +42,7 @@ export class DgramTransport implements Transport {
     socket.on('message', (msg, rinfo) => {
       if (rinfo.port !== s.port || rinfo.address !== s.address) s.onStranger(msg, rinfo.address, rinfo.port);
       else s.onPacket(msg, msg.length, this.now());
+      this.afterPacket?.();
     });
     socket.on('error', (err) => {
       this.log.warn({ err, client: s.key }, 'BH_TFTP_SOCKET: transfer socket error');
