@@ -27,12 +27,33 @@ import { dgramFd, dgramWatch, fromSockaddr, sockaddrIn, sockaddrWords } from './
 import type { FastUdp, RawBuffer } from './udp-fast.ts';
 
 export interface HotPathOptions {
+  /** Longest wait for the next ACK, in microseconds (default 1000). */
   waitUs?: number;
+  /** Longest time the hot path keeps the thread at once, in milliseconds (default 2). */
   sliceMs?: number;
+  /** Send windows with UDP GSO (one sendmsg per window; default true). */
   gso?: boolean;
+  /**
+   * With one transfer hot, wait for its ACKs in a blocking recvfrom (default true): two calls
+   * per lock-step round instead of three or four. Its timeout has the kernel's timer
+   * granularity (jiffies), so a client that goes quiet can hold this thread up to ~8 ms (HZ=250)
+   * once before the backoff; false: always epoll with waitUs.
+   */
   blockingWait?: boolean;
+  /**
+   * Run lock-step transfers' ordinary rounds (an ACK in, the next DATA out) in the compiled
+   * loop (native/tftp-fast.c) when it was built (default true): in the blocking wait for a lone
+   * transfer, and in the epoll wait for several. false: every round goes through JavaScript
+   * and koffi.
+   */
   nativeLoop?: boolean;
+  /**
+   * With the compiled loop, send the next blocks of each batch of ACKs that arrived together
+   * with one io_uring_enter instead of one sendmsg each (default true), where the kernel allows
+   * an io_uring; false: one sendmsg each.
+   */
   ioUring?: boolean;
+  /** The compiled loop (default loadNativeLoop()); tests pass their own. */
   native?: NativeLoop;
 }
 

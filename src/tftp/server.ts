@@ -23,9 +23,9 @@ import { decodePacket, encodeError, ERR_ACCESS, ERR_ILLEGAL_OP, ERR_NOT_FOUND, E
 import type { RequestPacket } from '../protocol/tftp/packets.ts';
 import { blksizeForMtu } from '../protocol/tftp/options.ts';
 import { HotPath } from './hot-path.ts';
+import type { HotPathOptions } from './hot-path.ts';
 import { DgramTransport } from './io-dgram.ts';
 import type { Transport } from './io.ts';
-import type { NativeLoop } from './native.ts';
 import { TftpSession } from './session.ts';
 import type { EndKind, SessionHost } from './session.ts';
 import { DEFAULT_TFTP_LIMITS, literalLookup, newMetrics, SERVICE_PORTS } from './types.ts';
@@ -58,90 +58,12 @@ export interface TftpServerOptions {
    * through libc, and after sending the server waits up to waitUs for the next ACK instead of going
    * back to the event loop, for at most sliceMs at a time. false: node:dgram only.
    */
-  fastPath?: {
-    waitUs?: number;
-    sliceMs?: number;
-    /** Send windows with UDP GSO (one sendmsg per window; default true). */
-    gso?: boolean;
-    /**
-     * With one transfer hot, wait for its ACKs in a blocking recvfrom (default true): two calls
-     * per lock-step round instead of three or four. Its timeout has the kernel's timer
-     * granularity (jiffies), so a client that goes quiet can hold this thread up to ~8 ms (HZ=250)
-     * once before the backoff; false: always epoll with waitUs.
-     */
-    blockingWait?: boolean;
-    /**
-     * Run lock-step transfers' ordinary rounds (an ACK in, the next DATA out) in the compiled
-     * loop (native/tftp-fast.c) when it was built (default true): in the blocking wait for a lone
-     * transfer, and in the epoll wait for several. false: every round goes through JavaScript
-     * and koffi.
-     */
-    nativeLoop?: boolean;
-    /**
-     * With the compiled loop, send the next blocks of each batch of ACKs that arrived together
-     * with one io_uring_enter instead of one sendmsg each (default true), where the kernel allows
-     * an io_uring; false: one sendmsg each.
-     */
-    ioUring?: boolean;
-    /** The compiled loop (default loadNativeLoop()); tests pass their own. */
-    native?: NativeLoop;
-    /** The libc bindings (default loadFastUdp()); tests wrap them to inject failures. */
-    udp?: FastUdp;
-  } | false;
-}
-
-export interface TftpServerOptions {
-  logger: Logger;
-  events: EventBus;
-  resolver: FileOpener;
-  /** Generated files served before the resolver is asked (the resolver may hold its own too). */
-  registry?: GeneratedFiles;
-  limits?: Partial<TftpLimits>;
-  /** MTU of the interface that holds `localAddress`; blksize is clamped to it. Default: read from /sys/class/net. */
-  mtu?: (localAddress: string) => number;
-  /** Name rewrites applied before resolution (default: backslashes → '/'). */
-  remap?: readonly RemapRule[];
-  /** Creates per-transfer sockets (default: dgram udp4). */
-  createSocket?: () => Socket;
-  /** Monotonic milliseconds (default performance.now). */
-  now?: () => number;
-  /** Period of the retransmission/idle timer (default 20 ms). */
-  tickMs?: number;
-  /**
-   * The hot path (default on, unless createSocket is given): transfer sockets are read and written
-   * through libc, and after sending the server waits up to waitUs for the next ACK instead of going
-   * back to the event loop, for at most sliceMs at a time. false: node:dgram only.
-   */
-  fastPath?: {
-    waitUs?: number;
-    sliceMs?: number;
-    /** Send windows with UDP GSO (one sendmsg per window; default true). */
-    gso?: boolean;
-    /**
-     * With one transfer hot, wait for its ACKs in a blocking recvfrom (default true): two calls
-     * per lock-step round instead of three or four. Its timeout has the kernel's timer
-     * granularity (jiffies), so a client that goes quiet can hold this thread up to ~8 ms (HZ=250)
-     * once before the backoff; false: always epoll with waitUs.
-     */
-    blockingWait?: boolean;
-    /**
-     * Run lock-step transfers' ordinary rounds (an ACK in, the next DATA out) in the compiled
-     * loop (native/tftp-fast.c) when it was built (default true): in the blocking wait for a lone
-     * transfer, and in the epoll wait for several. false: every round goes through JavaScript
-     * and koffi.
-     */
-    nativeLoop?: boolean;
-    /**
-     * With the compiled loop, send the next blocks of each batch of ACKs that arrived together
-     * with one io_uring_enter instead of one sendmsg each (default true), where the kernel allows
-     * an io_uring; false: one sendmsg each.
-     */
-    ioUring?: boolean;
-    /** The compiled loop (default loadNativeLoop()); tests pass their own. */
-    native?: NativeLoop;
-    /** The libc bindings (default loadFastUdp()); tests wrap them to inject failures. */
-    udp?: FastUdp;
-  } | false;
+  fastPath?:
+    | (HotPathOptions & {
+        /** The libc bindings (default loadFastUdp()); tests wrap them to inject failures. */
+        udp?: FastUdp;
+      })
+    | false;
 }
 
 export type TftpStartOptions = { address: string; port: number } | { socket: Socket };
