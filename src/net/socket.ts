@@ -4,21 +4,9 @@
 // send to 255.255.255.255 (ENETUNREACH). A device-bound socket receives only its link's traffic and
 // sends broadcasts out of that link, with that link's source address.
 import dgram from 'node:dgram';
-import koffi from 'koffi';
 import { NetError, PERMISSION_HINT } from './errors.ts';
-
-// Linux constants (the same on every architecture Node supports on Linux).
-const AF_INET = 2;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
-const IPPROTO_UDP = 17;
-const SOL_SOCKET = 1;
-const SO_REUSEADDR = 2;
-const SO_BROADCAST = 6;
-const SO_RCVBUF = 8;
-const SO_BINDTODEVICE = 25;
-const SO_RCVBUFFORCE = 33;
-const IFNAMSIZ = 16;
+import { AF_INET, IFNAMSIZ, IPPROTO_UDP, loadLibc, SO_BINDTODEVICE, SO_BROADCAST, SO_RCVBUF, SO_RCVBUFFORCE, SO_REUSEADDR, SOCK_CLOEXEC, SOCK_DGRAM, sockaddrInBytes, SOL_SOCKET } from './libc.ts';
+import type { Libc } from './libc.ts';
 
 export interface InterfaceSocketOptions {
   /** Interface name, as in `ip link` (eth0, enp1s0, br-pxe). */
@@ -37,41 +25,9 @@ export interface InterfaceSocketOptions {
   receiveBufferBytes?: number;
 }
 
-interface Libc {
-  socket: (domain: number, type: number, protocol: number) => number;
-  setsockopt: (fd: number, level: number, name: number, value: Buffer, len: number) => number;
-  bind: (fd: number, addr: Buffer, len: number) => number;
-  close: (fd: number) => number;
-  errnoName: (n: number) => string;
-}
-
-let libc: Libc | undefined;
-
-function loadLibc(): Libc {
-  if (libc !== undefined) return libc;
-  const lib = koffi.load('libc.so.6');
-  const names = new Map<number, string>();
-  for (const [name, n] of Object.entries(koffi.os.errno)) if (!names.has(n)) names.set(n, name);
-  libc = {
-    socket: lib.func('int socket(int domain, int type, int protocol)'),
-    setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
-    bind: lib.func('int bind(int fd, const void *addr, uint32_t len)'),
-    close: lib.func('int close(int fd)'),
-    errnoName: (n) => names.get(n) ?? `errno ${n}`,
-  };
-  return libc;
-}
-
 function intOpt(v: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeInt32LE(v, 0);
-  return b;
-}
-
-function sockaddrIn(port: number): Buffer {
-  const b = Buffer.alloc(16); // sockaddr_in: family (host order), port (network order), 0.0.0.0, zero padding
-  b.writeUInt16LE(AF_INET, 0);
-  b.writeUInt16BE(port, 2);
   return b;
 }
 
@@ -81,7 +37,7 @@ export function validInterfaceName(name: string): boolean {
 }
 
 function failure(lc: Libc, what: string, iface: string, port: number): NetError {
-  const errno = lc.errnoName(koffi.errno());
+  const errno = lc.errnoName(lc.errno());
   const where = `${iface}:${port}`;
   switch (errno) {
     case 'ENODEV':
@@ -126,7 +82,7 @@ export function createInterfaceSocketFd(opts: InterfaceSocketOptions): number {
       // FORCE needs CAP_NET_ADMIN; without it the kernel caps SO_RCVBUF at net.core.rmem_max. Either is fine.
       if (lc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, size, 4) !== 0) lc.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, size, 4);
     }
-    const addr = sockaddrIn(opts.port);
+    const addr = sockaddrInBytes(0, opts.port);
     if (lc.bind(fd, addr, addr.length) !== 0) throw failure(lc, 'bind', iface, opts.port);
     return fd;
   } catch (err) {

@@ -10,41 +10,34 @@
 // Sockets made here are handed to node:dgram with bind({ fd }): dgram owns and closes them and
 // still delivers whatever arrives while the server is not reading them itself.
 import koffi from 'koffi';
+import {
+  AF_INET,
+  EPOLL_CLOEXEC,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLLIN,
+  F_GETFL,
+  F_SETFL,
+  IPPROTO_UDP,
+  loadLibc,
+  MSG_DONTWAIT,
+  O_NONBLOCK,
+  SO_RCVTIMEO,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+  SOCKADDR_BYTES,
+  sockaddrInBytes,
+  SOL_SOCKET,
+  SOL_UDP,
+  UDP_SEGMENT,
+} from '../net/libc.ts';
 import { ipToU32 } from '../util/ipv4.ts';
 
-const AF_INET = 2;
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const IPPROTO_UDP = 17;
-const SOL_UDP = 17;
-const UDP_SEGMENT = 103;
-const MSG_DONTWAIT = 0x40;
-const SOL_SOCKET = 1;
-const SO_RCVTIMEO = 20;
-const F_GETFL = 3;
-const F_SETFL = 4;
-const O_NONBLOCK = 0o4000;
-const EPOLL_CLOEXEC = 0o2000000;
-const EPOLLIN = 1;
-const EPOLL_CTL_ADD = 1;
-const EPOLL_CTL_DEL = 2;
-/** Size of struct sockaddr_in. */
-export const SOCKADDR_BYTES = 16;
-/** Size of struct msghdr on x86-64 (name, namelen, iov, iovlen, control, controllen, flags). */
-export const MSGHDR_BYTES = 56;
-/** Size of struct iovec on x86-64 (base, len). */
-export const IOVEC_BYTES = 16;
-/** Size of one struct epoll_event on x86-64 (packed: uint32 events, uint64 data). */
-export const EPOLL_EVENT_BYTES = 12;
 /** Most datagrams one UDP_SEGMENT send may carry (UDP_MAX_SEGMENTS in older kernels; newer allow 128). */
 export const GSO_MAX_SEGMENTS = 64;
 /** Most payload octets one UDP send may carry (65,535 − IP and UDP headers). */
 export const GSO_MAX_BYTES = 65507;
-export const EAGAIN = 11;
-export const EIO = 5;
-export const EINVAL = 22;
-export const EINTR = 4;
 
 /** Memory outside the V8 heap (it never moves) and its address, for the raw calls. */
 export interface RawBuffer {
@@ -111,11 +104,7 @@ function rawAlloc(size: number): RawBuffer {
 export function loadFastUdp(): FastUdp | undefined {
   if (loaded !== undefined) return loaded ?? undefined;
   try {
-    const lib = koffi.load('libc.so.6');
-    const socket = lib.func('int socket(int domain, int type, int protocol)');
-    const bind = lib.func('int bind(int fd, const void *addr, uint32_t len)');
-    const close = lib.func('int close(int fd)');
-    const setsockopt = lib.func('int setsockopt(int fd, int level, int name, intptr_t val, int len)');
+    const { lib, socket, bind, close, setsockopt } = loadLibc();
     // size_t/ssize_t as int: koffi sign-extends an int argument to the full register, and every
     // length here is below 2^31; an int return reads the low half of the ssize_t.
     const sendto = lib.func('int sendto(int fd, intptr_t buf, int len, int flags, intptr_t to, int tolen)');
@@ -132,13 +121,15 @@ export function loadFastUdp(): FastUdp | undefined {
       epollPwait2 = undefined; // glibc < 2.35: millisecond waits
     }
     const scratch = rawAlloc(48); // [0,4) setsockopt value, [4,16) epoll_event, [16,32) timespec, [32,48) timeval
+    const optInt = scratch.buf.subarray(0, 4);
+    const optTimeval = scratch.buf.subarray(32, 48);
     loaded = {
       openBound(address: string): number {
         const addr = sockaddrIn(address, 0);
         if (addr === undefined) return -1;
-        const fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP) as number;
+        const fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
         if (fd < 0) return -1;
-        if ((bind(fd, addr, SOCKADDR_BYTES) as number) !== 0) {
+        if (bind(fd, addr, SOCKADDR_BYTES) !== 0) {
           close(fd);
           return -1;
         }
@@ -153,7 +144,7 @@ export function loadFastUdp(): FastUdp | undefined {
       },
       setSegment(fd: number, segsize: number): boolean {
         scratch.u32[0] = segsize;
-        return (setsockopt(fd, SOL_UDP, UDP_SEGMENT, scratch.addr, 4) as number) === 0;
+        return setsockopt(fd, SOL_UDP, UDP_SEGMENT, optInt, 4) === 0;
       },
       sendTo(fd: number, buf: number, len: number, to: number): number {
         return sendto(fd, buf, len, MSG_DONTWAIT, to, SOCKADDR_BYTES) as number;
@@ -171,7 +162,7 @@ export function loadFastUdp(): FastUdp | undefined {
       },
       setRecvTimeout(fd: number, us: number): boolean {
         writeTime(scratch.u32, 8, us, 1e6); // struct timeval
-        return (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, scratch.addr + 32, 16) as number) === 0;
+        return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, optTimeval, 16) === 0;
       },
       errno(): number {
         return koffi.errno();
@@ -205,11 +196,7 @@ export function loadFastUdp(): FastUdp | undefined {
 export function sockaddrIn(address: string, port: number): Buffer | undefined {
   const ip = ipToU32(address);
   if (ip === undefined) return undefined;
-  const b = Buffer.alloc(SOCKADDR_BYTES);
-  b.writeUInt16LE(AF_INET, 0);
-  b.writeUInt16BE(port, 2);
-  b.writeUInt32BE(ip, 4);
-  return b;
+  return sockaddrInBytes(ip, port);
 }
 
 /** The dotted quad and port held in a struct sockaddr_in. */
@@ -234,7 +221,7 @@ export function sockaddrWords(b: Buffer): [number, number] {
 /**
  * The descriptor of a bound node:dgram socket, or -1. Node has no public API for it: this reads
  * the socket's internal handle (its `fd`), and returns -1 if that ever changes
- * (test/unit/tftp/native.test.ts fails then, so it does not go unnoticed).
+ * (test/integration/tftp/native.test.ts fails then, so it does not go unnoticed).
  */
 export function dgramFd(socket: object): number {
   const fd = dgramHandle(socket)?.fd;
@@ -247,7 +234,7 @@ export function dgramFd(socket: object): number {
  * again. Node has no public API for this either: these are the internal handle's `recvStop` and
  * `recvStart`, the calls dgram itself makes when a socket starts listening and when it closes
  * (both are idempotent). Undefined when they are missing; the caller then leaves libuv watching
- * (test/unit/tftp/native.test.ts fails first).
+ * (test/integration/tftp/native.test.ts fails first).
  */
 export interface DgramWatch {
   stop(): void;

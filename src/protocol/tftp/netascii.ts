@@ -21,25 +21,3 @@ export function toNetascii(input: Uint8Array): Buffer {
   }
   return out;
 }
-
-/** Converts netascii back to local text (for clients and tests). A CR at the very end is dropped. */
-export function fromNetascii(input: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(input.length);
-  let o = 0;
-  for (let i = 0; i < input.length; i++) {
-    const c = input[i]!;
-    if (c === 0x0d) {
-      const n = input[i + 1];
-      if (n === 0x0a) {
-        out[o++] = 0x0a;
-        i++;
-      } else if (n === 0x00) {
-        out[o++] = 0x0d;
-        i++;
-      }
-    } else {
-      out[o++] = c;
-    }
-  }
-  return out.subarray(0, o);
-}

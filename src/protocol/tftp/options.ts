@@ -1,7 +1,7 @@
 // Option negotiation for a read request: blksize (RFC 2348), timeout and tsize (RFC 2349),
 // windowsize (RFC 7440). Pure. Values must match ^[0-9]{1,10}$ and lie in the RFC range, or the
 // option is left out of the OACK (never echoed, never clamped up from below the minimum).
-// Only the first occurrence of an option counts; unknown options are ignored.
+// Only the last occurrence of an option counts (as in atftpd and dnsmasq); unknown options are ignored.
 import type { RequestOption, TransferMode } from './packets.ts';
 
 export const DEFAULT_BLKSIZE = 512;
@@ -42,16 +42,22 @@ export function blksizeForMtu(mtu: number): number {
   return Math.max(MIN_BLKSIZE, Math.min(MAX_BLKSIZE, Math.floor(mtu) - DATA_OVERHEAD_IPV4));
 }
 
+/** True when options[i]'s name comes again after it (the later one counts). */
+function repeatedLater(options: readonly RequestOption[], i: number): boolean {
+  const name = options[i]!.name;
+  for (let j = i + 1; j < options.length; j++) if (options[j]!.name === name) return true;
+  return false;
+}
+
 /**
  * Decides the transfer parameters and the OACK for an RRQ of a file of `fileSize` octets
  * (the size as sent: after netascii conversion).
  */
 export function negotiate(options: readonly RequestOption[], mode: TransferMode, fileSize: number, limits: NegotiationLimits): Negotiated {
   const result: Negotiated = { blksize: DEFAULT_BLKSIZE, windowsize: 1, timeoutS: undefined, oack: [] };
-  const seen = new Set<string>();
-  for (const { name, value } of options) {
-    if (seen.has(name)) continue;
-    seen.add(name);
+  for (let i = 0; i < options.length; i++) {
+    const { name, value } = options[i]!;
+    if (repeatedLater(options, i)) continue;
     const n = parseOptionValue(value);
     if (n === undefined) continue;
     switch (name) {

@@ -20,10 +20,16 @@ export const ERR_EXISTS = 6;
 export const ERR_NO_USER = 7;
 export const ERR_OPTIONS = 8;
 
-/** Requests longer than this are refused (RFC 2347 says 512; real clients stay well below 1,500). */
+/**
+ * Only this many octets of a request are read (RFC 2347 says 512; real clients stay well below
+ * 1,500): a file name and mode not terminated within them make the request 'too-long'; options
+ * past them are ignored, as a server with a receive buffer of this size would.
+ */
 export const MAX_REQUEST_BYTES = 1500;
-/** At most this many option pairs are looked at; the rest of a request is ignored. */
+/** At most this many option pairs of a known name are kept; the rest of a request is ignored. */
 export const MAX_OPTIONS = 32;
+/** The option names a request's decoder keeps (RFC 2348, 2349, 7440); any other is skipped unread. */
+export const KNOWN_OPTIONS: readonly string[] = ['blksize', 'timeout', 'tsize', 'windowsize'];
 /** Longest option name or value kept; longer ones are ignored. */
 const MAX_OPTION_FIELD = 64;
 
@@ -41,7 +47,10 @@ export interface RequestPacket {
   filename: string;
   filenameBytes: Buffer;
   mode: TransferMode;
-  /** Options in request order. Duplicates and unknown names are kept; negotiation decides. */
+  /**
+   * Options of a KNOWN_OPTIONS name in request order (duplicates kept: negotiation decides).
+   * Unknown names are skipped, so they never crowd out a known one (T25, T26).
+   */
   options: RequestOption[];
 }
 export interface DataPacket {
@@ -112,14 +121,15 @@ export function decodePacket(buf: Uint8Array): DecodeResult {
   }
 }
 
-function decodeRequest(b: Buffer, op: number): DecodeResult {
-  if (b.length > MAX_REQUEST_BYTES) return fail('too-long', op);
+function decodeRequest(buf: Buffer, op: number): DecodeResult {
+  // Bounded work: nothing past MAX_REQUEST_BYTES is looked at.
+  const b = buf.length > MAX_REQUEST_BYTES ? buf.subarray(0, MAX_REQUEST_BYTES) : buf;
   const fEnd = b.indexOf(0, 2);
-  if (fEnd < 0) return fail('no-terminator', op);
+  if (fEnd < 0) return fail(b === buf ? 'no-terminator' : 'too-long', op);
   if (fEnd === 2) return fail('empty-filename', op);
-  if (fEnd + 1 >= b.length) return fail('missing-mode', op);
+  if (fEnd + 1 >= b.length) return fail(b === buf ? 'missing-mode' : 'too-long', op);
   const mEnd = b.indexOf(0, fEnd + 1);
-  if (mEnd < 0) return fail('no-terminator', op);
+  if (mEnd < 0) return fail(b === buf ? 'no-terminator' : 'too-long', op);
   if (mEnd === fEnd + 1) return fail('missing-mode', op);
   const modeText = b.toString('latin1', fEnd + 1, mEnd).toLowerCase();
   let mode: TransferMode;
@@ -134,13 +144,23 @@ function decodeRequest(b: Buffer, op: number): DecodeResult {
       filename: filenameBytes.toString('latin1'),
       filenameBytes,
       mode,
-      options: decodeOptions(b, mEnd + 1),
+      options: decodeOptions(b, mEnd + 1, true),
     },
   };
 }
 
-/** Name/value pairs from `start`; a trailing name without a NUL-terminated value is dropped (never read past the end). */
-function decodeOptions(b: Buffer, start: number): RequestOption[] {
+/** True when b[start, end) is one of KNOWN_OPTIONS, case-insensitively (no string is made for other names). */
+function knownName(b: Buffer, start: number, end: number): boolean {
+  const len = end - start;
+  if (len !== 5 && len !== 7 && len !== 10) return false;
+  return KNOWN_OPTIONS.includes(b.toString('latin1', start, end).toLowerCase());
+}
+
+/**
+ * Name/value pairs from `start`; a trailing name without a NUL-terminated value is dropped (never
+ * read past the end). With `knownOnly`, pairs of other names are skipped and do not count.
+ */
+function decodeOptions(b: Buffer, start: number, knownOnly = false): RequestOption[] {
   const out: RequestOption[] = [];
   let pos = start;
   while (pos < b.length && out.length < MAX_OPTIONS) {
@@ -148,7 +168,7 @@ function decodeOptions(b: Buffer, start: number): RequestOption[] {
     if (nEnd < 0) break;
     const vEnd = b.indexOf(0, nEnd + 1);
     if (vEnd < 0) break;
-    if (nEnd - pos <= MAX_OPTION_FIELD && vEnd - nEnd - 1 <= MAX_OPTION_FIELD && nEnd > pos) {
+    if (nEnd - pos <= MAX_OPTION_FIELD && vEnd - nEnd - 1 <= MAX_OPTION_FIELD && nEnd > pos && (!knownOnly || knownName(b, pos, nEnd))) {
       out.push({ name: b.toString('latin1', pos, nEnd).toLowerCase(), value: b.toString('latin1', nEnd + 1, vEnd) });
     }
     pos = vEnd + 1;

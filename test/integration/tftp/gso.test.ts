@@ -153,6 +153,54 @@ describe('windows with UDP GSO', { skip: loadFastUdp() === undefined ? 'the libc
     }
   });
 
+  test('a GSO send refused in the middle of a window larger than one send: the rest of that window still leaves one datagram per block', async () => {
+    const real = loadFastUdp()!;
+    // Windowsize 64 at blksize 1468 takes two sends (44 segments fit in one). The first window
+    // send of each transfer (its second sendmsg, after the OACK) is refused with EIO, as on a
+    // path without checksum offload.
+    const sends = new Map<number, number>();
+    let refused = 0;
+    let forced = false;
+    const udp: FastUdp = {
+      ...real,
+      setSegment(fd: number, segsize: number): boolean {
+        if (segsize > 0) sends.set(fd, 0);
+        else sends.delete(fd);
+        return real.setSegment(fd, segsize);
+      },
+      sendMsg(fd: number, msg: number): number {
+        const n = sends.get(fd);
+        if (n !== undefined) sends.set(fd, n + 1);
+        if (n === 1) {
+          refused++;
+          forced = true;
+          return -1;
+        }
+        return real.sendMsg(fd, msg);
+      },
+      errno(): number {
+        if (!forced) return real.errno();
+        forced = false;
+        return 5; // EIO
+      },
+    };
+    const events: BootEvent[] = [];
+    const server = await startServer(fx, { fastPath: { udp } }, events);
+    try {
+      for (const file of ['odd.bin', 'four.bin']) {
+        const r = await tftpGet({ host: HOST, port: server.port, file, options: [{ name: 'blksize', value: '1468' }, { name: 'windowsize', value: '64' }], timeoutMs: 300, retries: 30 });
+        assert.equal(sha256(r.data), fx.files.get(file), file);
+      }
+      await idle(server);
+      const m = server.metrics();
+      assert.equal(refused, 2, 'one refused send per transfer');
+      assert.equal(m.gsoFallbacks, 2, 'each transfer fell back once');
+      assert.equal(events.filter((e) => e.kind === 'transfer-fail').length, 0);
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('generated files (small buffers that share memory with others) arrive intact, lock-step and windowed', async () => {
     const registry = new GeneratedFiles();
     // Buffer.from of short strings are slices of one shared pool: the send must point at the slice.

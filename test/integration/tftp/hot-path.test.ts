@@ -1,7 +1,8 @@
 // The hot path puts a lone transfer's socket into blocking mode while it waits for ACKs itself;
 // libuv needs every socket it watches non-blocking. Whenever JavaScript outside the hot path runs
 // (here: a 1 ms interval, during real transfers), every socket of the process must be
-// non-blocking again.
+// non-blocking again. The in-process client (which cannot answer while the server's thread
+// waits) makes the hot path miss and back off; the counters show both happened.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -94,6 +95,7 @@ describe('transfer sockets between hot-path slices', { skip: loadFastUdp() === u
     requireTool(...CLIENT_PACKAGES.atftp);
     const outs = [join(fx.dir, 'a.out'), join(fx.dir, 'b.out')];
     let inProcess: Buffer | undefined;
+    const before = server.metrics();
     const during = await watch(async () => {
       await Promise.all([
         ...outs.map((out) => {
@@ -108,5 +110,10 @@ describe('transfer sockets between hot-path slices', { skip: loadFastUdp() === u
     for (const out of outs) assert.equal(fileSha(out), fx.files.get('two-mib.bin'));
     assert.equal(sha256(inProcess!), fx.files.get('two-mib.bin'));
     assert.ok(during > 0);
+    // The in-process client cannot answer while the server's thread waits for it: the hot path
+    // waited and missed (only the hot path waits), then backed off to polls without waiting.
+    const after = server.metrics();
+    assert.ok(after.waitMisses > before.waitMisses, `the hot path waited for ACKs and missed (${after.waitMisses - before.waitMisses} misses)`);
+    assert.ok(after.skippedWaits > before.skippedWaits, `the hot path backed off: it polled instead of waiting (${after.skippedWaits - before.skippedWaits} polls)`);
   });
 });

@@ -53,12 +53,38 @@ test('a trailing option name without a value is dropped, never read past the end
   if (e.packet.op === 'rrq') assert.deepEqual(e.packet.options, []);
 });
 
-test('300 options are parsed in bounded work and keep at most 32 pairs (T26)', () => {
+test('300 unknown options are skipped in bounded work; the known ones among them count (T25, T26)', () => {
   let body = '\x00\x01a\x00octet\x00';
   for (let i = 0; i < 300; i++) body += `o${i}\x00${i}\x00`;
-  const d = decodePacket(raw(body).subarray(0, MAX_REQUEST_BYTES));
+  const d = decodePacket(raw(body));
+  assert.ok(d.ok && d.packet.op === 'rrq', 'answered, not refused as too long');
+  if (d.packet.op === 'rrq') assert.deepEqual(d.packet.options, []);
+  const known = decodePacket(raw('\x00\x01a\x00octet\x00' + 'x\x00y\x00'.repeat(200) + 'BlkSize\x001024\x00' + 'x\x00y\x00'.repeat(30) + 'tsize\x000\x00'));
+  assert.ok(known.ok && known.packet.op === 'rrq');
+  if (known.packet.op === 'rrq') assert.deepEqual(known.packet.options, [{ name: 'blksize', value: '1024' }, { name: 'tsize', value: '0' }]);
+  // At most 32 known pairs are kept.
+  const many = decodePacket(raw('\x00\x01a\x00octet\x00' + 'tsize\x000\x00'.repeat(100)));
+  assert.ok(many.ok && many.packet.op === 'rrq');
+  if (many.packet.op === 'rrq') assert.equal(many.packet.options.length, 32);
+});
+
+test('only the first 1,500 octets of a request are read: options past them are ignored (T17, T26)', () => {
+  const head = '\x00\x01a\x00octet\x00';
+  const pad = 'x\x00y\x00'.repeat(Math.floor((MAX_REQUEST_BYTES - head.length - 'blksize\x001024\x00'.length) / 4));
+  const inside = head + pad + 'blksize\x001024\x00';
+  assert.ok(inside.length <= MAX_REQUEST_BYTES);
+  const d = decodePacket(raw(inside + 'windowsize\x004\x00' + 'x\x00y\x00'.repeat(500)));
   assert.ok(d.ok && d.packet.op === 'rrq');
-  if (d.packet.op === 'rrq') assert.ok(d.packet.options.length <= 32);
+  if (d.packet.op === 'rrq') assert.deepEqual(d.packet.options, [{ name: 'blksize', value: '1024' }], 'the one within the limit only');
+  // A name or mode that does not end within the limit: too long.
+  for (const [title, buf] of [
+    ['name', raw('\x00\x01' + 'a'.repeat(MAX_REQUEST_BYTES) + '\x00octet\x00')],
+    ['mode', raw('\x00\x01a\x00' + 'o'.repeat(MAX_REQUEST_BYTES) + '\x00')],
+    ['name ending at the limit', raw('\x00\x01' + 'a'.repeat(MAX_REQUEST_BYTES - 3) + '\x00octet\x00')],
+  ] as const) {
+    const r = decodePacket(buf);
+    assert.ok(!r.ok && r.reason === 'too-long', title);
+  }
 });
 
 test('DATA, ACK, ERROR and OACK round-trip', () => {
@@ -100,7 +126,8 @@ test('property: encodeRequest then decode gives the same request', () => {
       if (d.packet.op !== 'rrq') return;
       assert.equal(d.packet.filename, name);
       assert.equal(d.packet.mode, mode);
-      assert.deepEqual(d.packet.options, options.map((x) => ({ name: x.name, value: x.value })));
+      // Names the decoder does not know ('x') are skipped.
+      assert.deepEqual(d.packet.options, options.filter((x) => x.name !== 'x').map((x) => ({ name: x.name, value: x.value })));
     }),
     { numRuns: 500 },
   );

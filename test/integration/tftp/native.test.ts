@@ -1,4 +1,6 @@
-// The compiled loops refuse a control block they cannot trust, without touching a socket.
+// The compiled loops and the dgram internals the hot path relies on, on real loopback sockets: a
+// control block the loops cannot trust is refused without touching a socket; a bound dgram
+// socket's descriptor and libuv watch are found; many() answers one epoll batch as it should.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
