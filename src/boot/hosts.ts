@@ -1,7 +1,7 @@
 // The host directory: one host record per machine across every boot stage, found by MAC, UUID
 // (DHCP option 97 / iPXE ${uuid}) or lease IP, and created on first sighting when the policy says
 // so. Keeps an in-memory snapshot of hosts, groups and profiles, so that the synchronous hooks
-// (DHCP lookupHost, TFTP providers) answer without waiting on the store; writes go to the store
+// (the DHCP planner, TFTP providers) answer without waiting on the store; writes go to the store
 // and refresh the snapshot.
 //
 // No duplicates: every find-or-create in this process runs one at a time (a queue), and a

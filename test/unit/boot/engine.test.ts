@@ -1,5 +1,5 @@
 // The glue: per-host iPXE script over HTTP (fastify inject), per-host pxelinux.cfg and grub.cfg
-// over the registry, the DHCP lookupHost hook inside a real DhcpServer, register-and-wait with
+// over the registry, the engine as the planner of a real DhcpServer, register-and-wait with
 // operator approval, and events that carry the host record's id.
 import { after, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
