@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { blksizeForMtu, negotiate } from '../../../src/protocol/tftp/options.ts';
-import type { RequestOption } from '../../../src/protocol/tftp/packets.ts';
+import { blksizeForMtu, negotiate } from '../../../../src/protocol/tftp/options.ts';
+import type { RequestOption } from '../../../../src/protocol/tftp/packets.ts';
 
 const limits = { maxBlksize: blksizeForMtu(1500), maxWindowsize: 64 };
 const oackOf = (options: RequestOption[], mode: 'octet' | 'netascii' = 'octet', size = 1000) => negotiate(options, mode, size, limits);

@@ -1,12 +1,12 @@
 // Packets captured from real clients (test/fixtures/dhcp/README.md) decode to what the client sent.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeDhcp } from '../../../src/protocol/dhcp/packet.ts';
-import type { DhcpPacket } from '../../../src/protocol/dhcp/packet.ts';
+import { decodeDhcp } from '../../../../src/protocol/dhcp/packet.ts';
+import type { DhcpPacket } from '../../../../src/protocol/dhcp/packet.ts';
 import {
   ARCH, IPXE_SUB, MSG, OPT, clientArch, clientId, clientNdi, clientUuid, clientUuidWire, hostName, ipOption,
   ipxeOptions, macString, maxMessageSize, messageType, requestedOptions, userClasses, vendorClass,
-} from '../../../src/protocol/dhcp/options.ts';
+} from '../../../../src/protocol/dhcp/options.ts';
 import { fixture, fixtureNames } from './raw.ts';
 
 function decode(name: string): DhcpPacket {

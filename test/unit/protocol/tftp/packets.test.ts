@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodePacket, encodeAck, encodeData, encodeError, encodeOack, encodeRequest, MAX_REQUEST_BYTES } from '../../../src/protocol/tftp/packets.ts';
+import { decodePacket, encodeAck, encodeData, encodeError, encodeOack, encodeRequest, MAX_REQUEST_BYTES } from '../../../../src/protocol/tftp/packets.ts';
 
 const raw = (s: string): Buffer => Buffer.from(s, 'latin1');
 

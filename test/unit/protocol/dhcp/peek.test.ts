@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeDhcp, encodeDhcp, peekMessageType } from '../../../src/protocol/dhcp/packet.ts';
+import { decodeDhcp, encodeDhcp, peekMessageType } from '../../../../src/protocol/dhcp/packet.ts';
 import { fixture, fixtureNames, raw } from './raw.ts';
 
 describe('peekMessageType', () => {

@@ -3,12 +3,12 @@
 // is the server's; for those cases these tests show the codec hands the server the facts it needs.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeDhcp, encodeDhcp, newReply } from '../../../src/protocol/dhcp/packet.ts';
-import type { DhcpDecodeResult, DhcpPacket } from '../../../src/protocol/dhcp/packet.ts';
+import { decodeDhcp, encodeDhcp, newReply } from '../../../../src/protocol/dhcp/packet.ts';
+import type { DhcpDecodeResult, DhcpPacket } from '../../../../src/protocol/dhcp/packet.ts';
 import {
   MSG, OPT, clientArch, clientId, clientNdi, clientUuid, hostName, ipOption, macString, maxMessageSize, messageType,
   pxeVendorOptions, requestedOptions, vendorClass,
-} from '../../../src/protocol/dhcp/options.ts';
+} from '../../../../src/protocol/dhcp/options.ts';
 import { raw } from './raw.ts';
 
 function ok(r: DhcpDecodeResult): DhcpPacket {

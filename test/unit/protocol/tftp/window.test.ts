@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { blockCount, WindowSender } from '../../../src/protocol/tftp/window.ts';
-import type { WindowSenderConfig } from '../../../src/protocol/tftp/window.ts';
-import { xorshift } from '../../helpers/xorshift.ts';
+import { blockCount, WindowSender } from '../../../../src/protocol/tftp/window.ts';
+import type { WindowSenderConfig } from '../../../../src/protocol/tftp/window.ts';
+import { xorshift } from '../../../helpers/xorshift.ts';
 
 const cfg = (over: Partial<WindowSenderConfig> = {}): WindowSenderConfig => ({ totalBlocks: 10, windowsize: 1, oack: false, maxRetries: 5, initialRtoMs: 1000, minRtoMs: 50, maxRtoMs: 1000, ...over });
 const drain = (s: WindowSender): number[] => {

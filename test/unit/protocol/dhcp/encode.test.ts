@@ -1,9 +1,9 @@
 // The encoder: RFC 3396 splitting, the size limit, overload of file/sname, priority order, newReply.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeDhcp, encodeDhcp, newReply } from '../../../src/protocol/dhcp/packet.ts';
-import type { DhcpPacket } from '../../../src/protocol/dhcp/packet.ts';
-import { MSG, OPT, encodeIp, encodeString, encodeU32, ipOption, macString, messageType, u32Option } from '../../../src/protocol/dhcp/options.ts';
+import { decodeDhcp, encodeDhcp, newReply } from '../../../../src/protocol/dhcp/packet.ts';
+import type { DhcpPacket } from '../../../../src/protocol/dhcp/packet.ts';
+import { MSG, OPT, encodeIp, encodeString, encodeU32, ipOption, macString, messageType, u32Option } from '../../../../src/protocol/dhcp/options.ts';
 import { fixture } from './raw.ts';
 
 function request(): DhcpPacket {

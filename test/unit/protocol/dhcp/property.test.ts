@@ -3,8 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeDhcp, encodeDhcp } from '../../../src/protocol/dhcp/packet.ts';
-import type { DhcpPacket } from '../../../src/protocol/dhcp/packet.ts';
+import { decodeDhcp, encodeDhcp } from '../../../../src/protocol/dhcp/packet.ts';
+import type { DhcpPacket } from '../../../../src/protocol/dhcp/packet.ts';
 import { fixture, fixtureNames, raw } from './raw.ts';
 
 const RUNS = 400;

@@ -36,7 +36,7 @@ export function raw(spec: RawSpec = {}): Buffer {
   return Buffer.concat([head, Buffer.from(cookie), Buffer.from(spec.options ?? [53, 1, 1, 255])]);
 }
 
-const DIR = new URL('../../fixtures/dhcp/', import.meta.url);
+const DIR = new URL('../../../fixtures/dhcp/', import.meta.url);
 
 export function fixture(name: string): Buffer {
   return Buffer.from(readFileSync(new URL(name, DIR), 'utf8').replace(/\s/g, ''), 'hex');

@@ -7,7 +7,7 @@ import {
   encodePxeBootMenu, encodePxeBootServers, encodePxeMenuPrompt, encodePxeVendorOptions, encodeU16, encodeU32,
   ipListOption, isIpv4, pxeBootItem, pxeBootMenu, pxeVendorOptions, relayAgentInfo, stringOption, userClasses,
   vendorClass,
-} from '../../../src/protocol/dhcp/options.ts';
+} from '../../../../src/protocol/dhcp/options.ts';
 
 const b = (...n: number[]): Uint8Array => Uint8Array.from(n);
 const s = (t: string): Uint8Array => Uint8Array.from(Buffer.from(t, 'latin1'));
