@@ -76,6 +76,28 @@ describe('bootherd hosts, profiles, groups', () => {
     assert.deepEqual(groups.map((g) => [g.name, g.hosts]), [['db', 1]]);
   });
 
+  it('DHCP boot settings: hosts --ip/--bootfile/--ipxe-script, groups --bootfile ARCH=FILE, shown in show and list --json', () => {
+    const e = env();
+    ok(['groups', 'add', 'workers', '--bootfile', 'uefi-x64=grubx64.efi', '--ipxe-script', 'groups/w.ipxe'], e);
+    ok(['groups', 'set', 'workers', '--bootfile', 'bios=pxelinux.0', '--no-ipxe-script'], e);
+    const g = JSON.parse(ok(['groups', 'show', 'workers', '--json'], e)) as { bootfiles: Record<string, string>; ipxeScript: string | null };
+    assert.deepEqual([g.bootfiles, g.ipxeScript], [{ bios: 'pxelinux.0', 'uefi-x64': 'grubx64.efi' }, null]);
+    assert.match(ok(['groups', 'show', 'workers'], e), /^bootfiles: +bios=pxelinux\.0,uefi-x64=grubx64\.efi$/m);
+    ok(['hosts', 'add', '--mac', '52:54:00:aa:00:01', '--hostname', 'n1', '--group', 'workers', '--ip', '198.18.0.10', '--bootfile', 'shimx64.efi'], e);
+    ok(['hosts', 'set', 'n1', '--ipxe-script', 'hosts/n1.ipxe', '--no-bootfile'], e);
+    const hosts = JSON.parse(ok(['hosts', 'list', '--json'], e)) as { ip: string; bootfile: string | null; ipxeScript: string }[];
+    assert.deepEqual(hosts.map((h) => [h.ip, h.bootfile, h.ipxeScript]), [['198.18.0.10', null, 'hosts/n1.ipxe']]);
+    const shown = ok(['hosts', 'show', 'n1'], e);
+    assert.match(shown, /^ip: +198\.18\.0\.10$/m);
+    assert.match(shown, /^ipxe script: +hosts\/n1\.ipxe$/m);
+    const taken = runBootherd(['hosts', 'add', '--mac', '52:54:00:aa:00:02', '--ip', '198.18.0.10'], e);
+    assert.equal(taken.status, 1);
+    assert.match(taken.stderr, /address 198\.18\.0\.10 is already reserved for host n1 \[BH_INV_CONFLICT\]/);
+    const bad = runBootherd(['groups', 'set', 'workers', '--bootfile', 'x86=a.efi'], e);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /\[BH_INV_INVALID_GROUP\]\nhint: use one of: bios/);
+  });
+
   it('errors: one line with a code and a hint; exit 2 for bad input, 1 for missing or conflicting records', () => {
     const e = env();
     const bad = runBootherd(['hosts', 'add', '--mac', '52:54:00:zz:00:01'], e);
