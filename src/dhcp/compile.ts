@@ -127,6 +127,30 @@ export function encodeOptionFields(f: OptionFields, where: string, into = new Ma
   return into;
 }
 
+/**
+ * Encodes the DHCP options of an inventory host or group option by option: one whose value cannot
+ * be encoded (the store holds what an older or newer bootherd, or a hand edit, wrote) is reported
+ * to `skip` and left out. Never throws.
+ */
+export function encodeOptionsLenient(f: OptionFields, skip: (code: number, err: unknown) => void): Map<number, Uint8Array> {
+  const out = new Map<number, Uint8Array>();
+  const one = (code: number, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      skip(code, err);
+    }
+  };
+  for (const [code, key] of [[OPT.ROUTER, 'routers'], [OPT.DNS_SERVERS, 'dns_servers'], [OPT.NTP_SERVERS, 'ntp_servers']] as const) {
+    const v = f[key];
+    if (v !== undefined) one(code, () => out.set(code, encodeExtraOption({ code, type: 'ips', value: v }, key)));
+  }
+  const domain = f.domain_name;
+  if (domain !== undefined) one(OPT.DOMAIN_NAME, () => out.set(OPT.DOMAIN_NAME, encodeExtraOption({ code: OPT.DOMAIN_NAME, type: 'string', value: domain }, 'domain_name')));
+  for (const o of Array.isArray(f.options) ? f.options : []) one(Number((o as { code?: unknown } | null)?.code), () => encodeOptionFields({ options: [o] }, 'dhcp.options', out));
+  return out;
+}
+
 function checkArchKeys(map: Record<string, string> | undefined, where: string): void {
   for (const k of Object.keys(map ?? {})) {
     if (!ARCH_KEYS.has(k)) throw new DhcpConfigError('BH_DHCP_CONFIG_ARCH', `${where}: unknown architecture key "${k}"; use one of ${[...ARCH_KEYS].join(', ')}`);
