@@ -184,8 +184,10 @@ export class BootEngine implements BootPlanner {
     const host = this.directory.find({ mac: req.mac, uuid: req.uuid });
     if (netboot) void this.sight(this.sightingFor(req.mac, req.uuid, req.ip, arch));
     let known: DhcpHost | undefined;
-    if (host !== undefined && host.state !== 'new') {
-      const firstLoader = host.state === 'disabled' ? undefined : this.planFor(host, arch, req.mac, req.uuid).dhcp.bootfile;
+    // A record in state new is unknown, unless it carries a reservation, boot file or script (a
+    // host loaded from the config's reservations): DHCP knows it, its plan stays the unknown one's.
+    if (host !== undefined && (host.state !== 'new' || host.ip !== null || host.bootfile !== null || host.ipxeScript !== null)) {
+      const firstLoader = host.state === 'disabled' || host.state === 'new' ? undefined : this.planFor(host, arch, req.mac, req.uuid).dhcp.bootfile;
       const g = this.directory.groupOf(host);
       known = {
         id: host.id,

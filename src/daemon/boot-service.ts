@@ -16,6 +16,7 @@ import { BootEngine, hostAwareBus, planSettings } from '../boot/engine.ts';
 import { bootFastPath, registerBootRoutes } from '../http/boot-routes.ts';
 import type { FastPath } from '../http/listener.ts';
 import { findAssets, installHint, publishAssets } from '../boot/assets.ts';
+import { importConfigHosts } from './config-import.ts';
 
 export interface BootGlue {
   /** Start it before the services that use the hooks. */
@@ -59,6 +60,7 @@ export function bindBoot(config: ResolvedConfig, log: Logger, registry: Generate
     name: 'boot',
     abort: async () => {},
     async start({ store, events }): Promise<Service> {
+      await importConfigHosts(config, store, logger);
       const directory = new HostDirectory({ store, logger, builtinDefault: opts.builtinProfile });
       await directory.refresh();
       reservationsChanged(directory);

@@ -15,7 +15,7 @@ import type { BootConfig } from '../config/boot.ts';
 import type { DhcpConfig, DhcpMode } from '../config/dhcp.ts';
 import type { CompiledDhcpConfig, CompiledSubnet } from './compile.ts';
 import { compileDhcpConfig, encodeOptionsLenient } from './compile.ts';
-import { configHostsPlanner } from './config-hosts.ts';
+import { configHostsPlanner } from '../boot/config-hosts.ts';
 import { syncReservations } from './reservations.ts';
 import type { Lease, LeaseStore } from './lease-store.ts';
 import { LeaseTable } from './leases.ts';

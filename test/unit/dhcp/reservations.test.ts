@@ -40,7 +40,7 @@ interface Rig {
   refresh(): Promise<void>;
 }
 
-async function rig(): Promise<Rig> {
+async function rig(dhcp: Record<string, unknown> = {}): Promise<Rig> {
   const store = await openStore(`sqlite:${path.join(dir, `r${++n}.db`)}`, { logger: silentLogger() });
   await store.migrate();
   stores.push(store);
@@ -48,7 +48,7 @@ async function rig(): Promise<Rig> {
   const engine = new BootEngine({ directory, events: new EventBus(), logger: silentLogger() });
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({ write(chunk: Buffer, _enc, cb) { for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>); cb(); } });
-  const h = await harness(fullConfig(), { planner: engine, logger: pino({ level: 'info' }, sink) });
+  const h = await harness(fullConfig(dhcp), { planner: engine, logger: pino({ level: 'info' }, sink) });
   const refresh = async () => {
     await directory.refresh();
     h.server.syncReservations(directory.reservations());
@@ -91,6 +91,16 @@ describe('reservations from the inventory', () => {
     assert.deepEqual([old?.state, old?.mac], ['bound', A], 'the bound lease is untouched');
     assert.equal((await offer(r.h, A)).yiaddr, '198.18.0.21');
     assert.equal(await dora(r.h, A), '198.18.0.21');
+  });
+
+  it('a host loaded from a config reservation (state new, with an ip) is known to DHCP: answered under unknown_clients ignore, with its boot file', async () => {
+    const r = await rig({ unknown_clients: 'ignore' });
+    await r.store.hosts.create({ macs: [A], state: 'new', ip: '198.18.0.30', bootfile: 'shimx64.efi' });
+    await r.store.hosts.create({ macs: [B], state: 'new' });
+    await r.refresh();
+    const o = await offer(r.h, A);
+    assert.deepEqual([o.yiaddr, o.file], ['198.18.0.30', 'shimx64.efi']);
+    assert.deepEqual(await r.h.send(request({ type: 1, mac: B, options: clients.edk2Pxe() })), [], 'a new record without DHCP settings stays unknown');
   });
 
   it('an address in no subnet is logged (BH_DHCP_RESERVATION_OUTSIDE) and ignored; the host gets a pool address', async () => {
