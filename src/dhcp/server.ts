@@ -9,12 +9,12 @@ import type { DhcpPacket } from '../protocol/dhcp/packet.ts';
 import { decodeDhcp, encodeDhcp, newReply } from '../protocol/dhcp/packet.ts';
 import { MSG, OPT, encodeIp, encodeString, encodeU32, messageType, relayAgentInfo } from '../protocol/dhcp/options.ts';
 import type { BootDecision } from '../boot/bootfile.ts';
-import type { BootPlanner, DhcpOptions, DhcpPlan, DhcpPlanSettings } from '../boot/dhcp-plan.ts';
+import type { BootPlanner, DhcpPlan, DhcpPlanSettings } from '../boot/dhcp-plan.ts';
 import type { ReservedAddress } from '../boot/hosts.ts';
 import type { BootConfig } from '../config/boot.ts';
 import type { DhcpConfig, DhcpMode } from '../config/dhcp.ts';
 import type { CompiledDhcpConfig, CompiledSubnet } from './compile.ts';
-import { compileDhcpConfig, encodeOptionsLenient } from './compile.ts';
+import { OptionEncoder, compileDhcpConfig } from './compile.ts';
 import { configHostsPlanner } from '../boot/config-hosts.ts';
 import { syncReservations } from './reservations.ts';
 import type { Lease, LeaseStore } from './lease-store.ts';
@@ -111,8 +111,8 @@ export class DhcpServer {
   /** Answers while the planner fails: the config's own reservations and groups. */
   private readonly fallback: BootPlanner;
   private readonly planSettings: DhcpPlanSettings;
-  /** Inventory DHCP options, encoded once per record (the snapshot's objects live until its next refresh). */
-  private readonly encoded = new WeakMap<DhcpOptions, Map<number, Uint8Array>>();
+  /** The DHCP options of inventory hosts and groups; one that cannot be encoded is logged (rate-limited) and not sent. */
+  private readonly hostOptions = new OptionEncoder((code, err) => this.rl.warn(`option:${code}`, { code: 'BH_DHCP_HOST_OPTION', option: code, err: String(err) }, `DHCP option ${code} of a host or group in the inventory cannot be encoded and is not sent; fix it with bootherd apply or hosts/groups set`));
   private readonly stats = new Map<string, number>();
   private rateWindow = 0;
   private readonly perMac = new Map<string, number>();
@@ -208,16 +208,6 @@ export class DhcpServer {
     for (const w of r.outside) this.rl.warn(`resv-outside:${w.ip}`, { code: 'BH_DHCP_RESERVATION_OUTSIDE', ip: w.ip, mac: w.mac, host: w.host }, `the address ${w.ip} of host ${w.host} lies in no configured subnet (or is its network or broadcast address); it is not reserved: change the host's ip or add the subnet`);
     for (const w of r.clashes) this.rl.warn(`resv-clash:${w.ip}`, { code: 'BH_DHCP_RESERVATION_OUTSIDE', ip: w.ip, mac: w.mac, host: w.host }, `the address ${w.ip} or MAC ${w.mac} of host ${w.host} is reserved twice in one subnet; only the first counts`);
     if (r.added + r.moved + r.removed > 0) this.log.info({ added: r.added, moved: r.moved, removed: r.removed }, 'dhcp reservations follow the inventory');
-  }
-
-  /** The encoded options of a host or group; an option that cannot be encoded is logged (rate-limited) and skipped. */
-  private optionsOf(d: DhcpOptions): Map<number, Uint8Array> {
-    let m = this.encoded.get(d);
-    if (m === undefined) {
-      m = encodeOptionsLenient(d, (code, err) => this.rl.warn(`option:${code}`, { code: 'BH_DHCP_HOST_OPTION', option: code, err: String(err) }, `DHCP option ${code} of a host or group in the inventory cannot be encoded and is not sent; fix it with bootherd apply or hosts/groups set`));
-      this.encoded.set(d, m);
-    }
-    return m;
   }
 
   /** Handles one datagram. Never throws and never rejects: failures are counted and logged. */
@@ -627,7 +617,7 @@ export class DhcpServer {
     let merged: ReadonlyMap<number, Uint8Array> = s.options;
     if (a.options.length > 0) {
       const m = new Map<number, Uint8Array>(s.options);
-      for (const d of a.options) for (const [k, v] of this.optionsOf(d)) m.set(k, v);
+      for (const d of a.options) for (const [k, v] of this.hostOptions.encode(d)) m.set(k, v);
       merged = m;
     }
     for (const c of FIRST_OPTIONS) {

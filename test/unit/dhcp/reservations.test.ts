@@ -1,14 +1,10 @@
 // Reserved addresses follow the inventory: a host given an `ip` gets it at its next DISCOVER,
 // moving or removing it frees the old address, bound leases are left alone, and an address in no
 // subnet is logged and ignored. A real store, host directory, engine and DHCP server (no sockets).
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { openStore } from '../../../src/store/index.ts';
 import type { Store } from '../../../src/store/index.ts';
 import { silentLogger } from '../../../src/log/logger.ts';
 import { EventBus } from '../../../src/events/bus.ts';
@@ -19,14 +15,7 @@ import type { LeaseSpace } from '../../../src/dhcp/leases.ts';
 import { parseCidr } from '../../../src/util/ipv4.ts';
 import { clients, dora, fullConfig, harness, opt, request } from './helpers.ts';
 import type { Harness } from './helpers.ts';
-
-const dir = mkdtempSync(path.join(tmpdir(), 'bh-resv-'));
-let n = 0;
-const stores: Store[] = [];
-after(async () => {
-  await Promise.allSettled(stores.map((s) => s.close()));
-  rmSync(dir, { recursive: true, force: true });
-});
+import { freshStore } from '../inventory/helpers.ts';
 
 const A = '52:54:00:cc:00:01';
 const B = '52:54:00:cc:00:02';
@@ -41,9 +30,7 @@ interface Rig {
 }
 
 async function rig(dhcp: Record<string, unknown> = {}): Promise<Rig> {
-  const store = await openStore(`sqlite:${path.join(dir, `r${++n}.db`)}`, { logger: silentLogger() });
-  await store.migrate();
-  stores.push(store);
+  const store = await freshStore();
   const directory = new HostDirectory({ store, logger: silentLogger() });
   const engine = new BootEngine({ directory, events: new EventBus(), logger: silentLogger() });
   const logs: Record<string, unknown>[] = [];
