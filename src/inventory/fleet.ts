@@ -72,6 +72,8 @@ export interface Plan {
   changes: Change[];
   /** Counts per op, for the summary line. */
   summary: { create: number; update: number; delete: number };
+  /** Internal: run before the changes (frees the addresses hosts give up, so two hosts may swap theirs). */
+  prepare?: () => Promise<void>;
 }
 
 const TOP_KEYS = ['default_profile', 'profiles', 'groups', 'hosts'];
@@ -480,6 +482,11 @@ export async function planFleet(inv: InventoryService, fleet: Fleet, opts: { pru
   });
   // MACs and addresses a host gives up are free before another host claims them.
   const releases = (c: Change) => c.fields.some((f) => f.field === 'macs' || f.field === 'ip');
+  // Addresses that move: every host giving one up lets go of it before any host claims one.
+  const movingIps = fleet.hosts.flatMap((fh, i) => {
+    const cur = matches[i];
+    return cur !== undefined && cur.ip !== null && 'ip' in fh && fh.ip !== cur.ip ? [cur.id] : [];
+  });
   changes.push(...hostUpdates.filter(releases), ...hostUpdates.filter((c) => !releases(c)), ...hostCreates);
 
   if (prune) {
@@ -500,11 +507,12 @@ export async function planFleet(inv: InventoryService, fleet: Fleet, opts: { pru
 
   const summary = { create: 0, update: 0, delete: 0 };
   for (const c of changes) summary[c.op]++;
-  return { changes, summary };
+  return { changes, summary, ...(movingIps.length > 1 ? { prepare: async () => { for (const id of movingIps) await inv.updateHost(id, { ip: null }); } } : {}) };
 }
 
 /** Applies a plan's changes in order; onChange is told of each one as it is done. */
 export async function applyPlan(plan: Plan, onChange: (c: Change) => void = () => {}): Promise<void> {
+  await plan.prepare?.();
   for (const c of plan.changes) {
     await c.apply();
     onChange(c);

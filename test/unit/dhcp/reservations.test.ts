@@ -90,6 +90,18 @@ describe('reservations from the inventory', () => {
     assert.deepEqual(await r.h.send(request({ type: 1, mac: B, options: clients.edk2Pxe() })), [], 'a new record without DHCP settings stays unknown');
   });
 
+  it('a group\'s boot files and DHCP options in the store reach the reply through the snapshot; the host\'s own options win', async () => {
+    const r = await rig();
+    const g = await r.store.groups.create({ name: 'workers', bootfiles: { 'uefi-x64': 'grubx64.efi' }, dhcpOptions: { ntp_servers: ['198.18.0.123'], options: [{ code: 150, type: 'ip', value: '198.18.0.9' }] } });
+    await r.store.hosts.create({ macs: [A], hostname: 'w1', state: 'active', groupId: g.id, dhcpOptions: { options: [{ code: 150, type: 'ip', value: '198.18.0.10' }] } });
+    await r.refresh();
+    const o = await offer(r.h, A);
+    assert.equal(o.file, 'grubx64.efi');
+    assert.deepEqual([...(o.options.get(42) ?? [])], [198, 18, 0, 123]);
+    assert.deepEqual([...(o.options.get(150) ?? [])], [198, 18, 0, 10]);
+    assert.match(String(r.h.events.filter((e) => e.kind === 'offer').at(-1)?.detail['bootWhy']), /boot file of group workers for uefi-x64/);
+  });
+
   it('an address in no subnet is logged (BH_DHCP_RESERVATION_OUTSIDE) and ignored; the host gets a pool address', async () => {
     const r = await rig();
     await r.store.hosts.create({ macs: [A], hostname: 'far', state: 'active', ip: '10.9.8.7' });

@@ -143,8 +143,13 @@ describe('boot settings: fleet files', () => {
     const swapped = FLEET.replace('ip: 198.18.0.21', 'ip: 198.18.0.99').replace('ip: 198.18.0.22', 'ip: 198.18.0.21');
     await applyPlan(await planFleet(inv, parseFleet(swapped, 'fleet.yaml')));
     assert.deepEqual([(await inv.getHost('w1')).ip, (await inv.getHost('52:54:00:aa:20:02')).ip], ['198.18.0.99', '198.18.0.21']);
+    // Two hosts swapping their addresses in one apply.
+    const swap = FLEET.replace('ip: 198.18.0.22', 'ip: 198.18.0.99'); // w1 takes back .21 from the other, which takes .99
+    await applyPlan(await planFleet(inv, parseFleet(swap, 'fleet.yaml')));
+    assert.deepEqual([(await inv.getHost('w1')).ip, (await inv.getHost('52:54:00:aa:20:02')).ip], ['198.18.0.21', '198.18.0.99']);
+    assert.deepEqual((await planFleet(inv, parseFleet(swap, 'fleet.yaml'))).changes, []);
     const taking = `hosts:\n  - mac: "52:54:00:aa:20:09"\n    ip: 198.18.0.99\n`;
-    await assert.rejects(planFleet(inv, parseFleet(taking, 'more.yaml')), (err) => err instanceof ConfigError && /more\.yaml:3: hosts\[0\]\.ip: address 198\.18\.0\.99 is reserved for host w1/.test(formatProblem(err.problems[0]!)));
+    await assert.rejects(planFleet(inv, parseFleet(taking, 'more.yaml')), (err) => err instanceof ConfigError && /more\.yaml:3: hosts\[0\]\.ip: address 198\.18\.0\.99 is reserved for host 52:54:00:aa:20:02/.test(formatProblem(err.problems[0]!)));
   });
 
   it('bad boot settings are named with file:line and a fix, all at once', () => {
