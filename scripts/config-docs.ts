@@ -59,6 +59,8 @@ export function renderConfigDocs(): string {
     '',
     'In defaults, `STATE_DIR` stands for the value of `state_dir`.',
     '',
+    '**Hosts and groups are not configuration.** The config file holds server settings; hosts and groups live in the inventory (docs/inventory.md). `dhcp.subnets[].reservations` and `dhcp.boot.groups` are **deprecated**: they still work, because `bootherd serve` loads them into the inventory when it starts (where the inventory already says something else, the inventory wins and a `BH_CONFIG_HOSTS_DIFFER` warning names the difference), and it warns once (`BH_CONFIG_HOSTS_DEPRECATED`). To move them: `bootherd config migrate FILE > fleet.yaml` prints them as a fleet file, `bootherd apply -f fleet.yaml` puts it in the inventory, then delete those keys from FILE yourself.',
+    '',
     '| key | type | default | example | environment | meaning |',
     '|---|---|---|---|---|---|',
     ...rows,

@@ -42,6 +42,16 @@ export const ERRORS = {
     hint: 'apply each `fix:`; `bootherd config check FILE` lists all problems of a config file at once',
     answer: ['exit 2'],
   },
+  BH_CONFIG_HOSTS_DEPRECATED: {
+    message: "the config file has `dhcp.subnets[].reservations` or `dhcp.boot.groups`, which are deprecated; `serve` loaded them into the inventory and works as before",
+    hint: "`bootherd config migrate FILE > fleet.yaml && bootherd apply -f fleet.yaml`, then delete those keys from FILE",
+    answer: ['log only'],
+  },
+  BH_CONFIG_HOSTS_DIFFER: {
+    message: "a config reservation or group says something else than the inventory's record of that MAC or name (the inventory's value is used), or could not be loaded (e.g. its address is another host's)",
+    hint: "make the config and the inventory agree, best by moving the keys out of the config (`bootherd config migrate`)",
+    answer: ['log only'],
+  },
   BH_USAGE: {
     message: 'a bad command-line argument: unknown log level, `--initrd`/`--cmdline` without `--kernel`, quick mode without `--interface`, a `--label` that is not `KEY=VALUE`, an unreadable or malformed `profiles --from` file, `--days` outside 1–3650, a name together with `--none`',
     hint: 'follow the hint; `bootherd COMMAND --help` shows the options',
@@ -189,6 +199,16 @@ export const ERRORS = {
     message: "a client's reserved address is held by another client's lease",
     hint: 'release that lease, or change the reservation',
     answer: ['no reply'],
+  },
+  BH_DHCP_RESERVATION_OUTSIDE: {
+    message: "a host's reserved address (`ip` in the inventory) lies in no configured subnet, is a subnet's network or broadcast address, or is reserved twice in one subnet: it is not reserved",
+    hint: "`bootherd hosts set HOST --ip ADDRESS` with an address inside a `dhcp.subnets` entry, or add the subnet",
+    answer: ['log only'],
+  },
+  BH_DHCP_HOST_OPTION: {
+    message: "a DHCP option of a host or group in the inventory cannot be encoded (a value of the wrong type, a server-owned code); it is not sent, the rest of the answer is",
+    hint: "fix the option with `bootherd apply -f` (the fleet file's `dhcp:`), `bootherd hosts show` / `groups show` list them",
+    answer: ['log only'],
   },
   BH_DHCP_LEASE_WRITE: {
     message: 'a lease (or a declined or released one) could not be written; for a REQUEST no ACK was sent, so the client retries',
@@ -491,8 +511,8 @@ export const ERRORS = {
     answer: ['exit 1'],
   },
   BH_INV_CONFLICT: {
-    message: 'the profile or group already exists, or the MAC or UUID belongs to another host',
-    hint: 'change the existing one (`bootherd profiles set`, `groups set`), or remove the MAC there first (`bootherd hosts set OTHER --remove-mac MAC`)',
+    message: "the profile or group already exists, or the MAC, UUID or reserved address (`--ip`) belongs to another host",
+    hint: "change the existing one (`bootherd profiles set`, `groups set`), or remove the MAC there first (`bootherd hosts set OTHER --remove-mac MAC`)",
     answer: ['exit 1'],
   },
   BH_INV_IN_USE: {

@@ -64,8 +64,8 @@ const rows: [number, string, string, Firmware, boolean, ArchInfo['cpu']][] = [
 
 export const ARCHES: ReadonlyMap<number, ArchInfo> = new Map(rows.map(([code, name, key, firmware, http, cpu]) => [code, { code, name, key, firmware, http, cpu }]));
 
-/** Every config key the registry knows (for validating `bootfiles` maps). */
-export const ARCH_KEYS: ReadonlySet<string> = new Set(rows.map((r) => r[2]));
+/** Every key the registry knows (for validating `bootfiles` maps): the inventory's list, which a test keeps equal to the rows' keys. */
+export { ARCH_KEYS } from '../inventory/types.ts';
 
 export function archInfo(code: number): ArchInfo | undefined {
   return ARCHES.get(code);

@@ -1,8 +1,11 @@
 // The planner's DHCP stage: whether a DHCP client is answered at all, and with which first loader
-// or URL. Pure. It is one step of the one boot decision: the inventory's plan for a known host
-// (planner.ts) gives the loader chain, the config's reservations and groups give file overrides,
-// and bootfile.ts turns the result into the file or URL for this firmware. DhcpServer asks a
-// BootPlanner (the engine, or configOnlyPlanner without an inventory) and encodes the answer.
+// or URL and DHCP options. Pure. It is one step of the one boot decision: the inventory's plan for
+// a known host (planner.ts) gives the loader chain; the host's record and its group give the boot
+// file, iPXE script and DHCP options (the inventory is their one source); bootfile.ts turns the
+// result into the file or URL for this firmware. DhcpServer asks a BootPlanner (the engine) and
+// encodes the answer.
+import type { DhcpOptions } from '../inventory/types.ts';
+export type { DhcpOptions } from '../inventory/types.ts';
 import type { AccessLists, UnknownClientsPolicy } from './access.ts';
 import { decideAccess } from './access.ts';
 import type { BootContext, BootDecision } from './bootfile.ts';
@@ -26,8 +29,6 @@ export interface DhcpPlanRequest {
   httpBase: string;
   /** `dhcp.unknown_clients` of the client's subnet. */
   unknownClients: UnknownClientsPolicy;
-  /** The config's reservation for this MAC, if any (a host declared in the config file). */
-  reservation?: { bootfile?: string | undefined; ipxeScript?: string | undefined; group?: string | undefined; hostname?: string | undefined } | undefined;
 }
 
 /** The DHCP settings the planner reads (from the compiled `dhcp` and `boot` config). */
@@ -37,20 +38,30 @@ export interface DhcpPlanSettings {
   bootfiles: Record<string, string>;
   ipxeScript: string;
   registrationScript: string;
-  /** `dhcp.boot.groups` by name: boot files and the iPXE script of config groups. */
-  groups: ReadonlyMap<string, { bootfiles?: Record<string, string> | undefined; ipxeScript?: string | undefined }>;
   chains: { bios: 'ipxe' | 'pxelinux'; uefi: 'ipxe' | 'grub' };
 }
 
-/** What the inventory says about a DHCP client: its record, and the first loader its plan starts with. */
+/** A group's DHCP boot settings, from the inventory. */
+export interface DhcpGroup {
+  name: string;
+  bootfiles?: Record<string, string> | null | undefined;
+  ipxeScript?: string | null | undefined;
+  dhcp?: DhcpOptions | null | undefined;
+}
+
+/** What the inventory says about a DHCP client: its record, its group, and the first loader its plan starts with. */
 export interface DhcpHost {
   id: string;
   /** A HostState. */
   state: string;
   hostname: string | null;
-  group: string | undefined;
-  /** The plan's first loader (pxelinux.0, grubx64.efi, shimx64.efi), when its chain is not the default iPXE one. */
+  group: DhcpGroup | undefined;
+  /** The plan's first loader (pxelinux.0, grubx64.efi, shimx64.efi), when its profile's chain is not the default iPXE one. */
   firstLoader: string | undefined;
+  /** The record's own boot file, iPXE script and DHCP options. */
+  bootfile?: string | null | undefined;
+  ipxeScript?: string | null | undefined;
+  dhcp?: DhcpOptions | null | undefined;
 }
 
 export type DhcpIgnoreReason = 'host_disabled' | 'denied_mac' | 'denied_oui' | 'not_allowed' | 'unknown_client';
@@ -60,10 +71,12 @@ export type DhcpPlan =
   | {
       answer: true;
       hostId: string | undefined;
-      /** The inventory's hostname, else the reservation's. */
+      /** The inventory's hostname. */
       hostname: string | undefined;
-      /** The group whose DHCP options apply (the inventory's group name, else the reservation's). */
+      /** The host's group. */
       group: string | undefined;
+      /** DHCP options over the subnet's, later ones winning: the group's, then the host's. */
+      options: readonly DhcpOptions[];
       /** An unknown client under the register policy: it gets the registration path. */
       registration: boolean;
       boot: BootDecision;
@@ -77,15 +90,14 @@ export interface BootPlanner {
 /** The DHCP stage of the plan for a client the inventory knows as `host` (undefined: no record, or state new). */
 export function planDhcp(req: DhcpPlanRequest, host: DhcpHost | undefined, s: DhcpPlanSettings): DhcpPlan {
   if (host?.state === 'disabled') return { answer: false, reason: 'host_disabled', hostId: host.id };
-  const r = req.reservation;
-  const known = host !== undefined || r !== undefined;
-  const access = decideAccess(s.access, req.mac, known, req.unknownClients);
+  const access = decideAccess(s.access, req.mac, host !== undefined, req.unknownClients);
   if (access.action === 'ignore') return { answer: false, reason: access.reason.replace(/-/g, '_') as DhcpIgnoreReason, hostId: host?.id };
   const registration = access.action === 'register';
-  const groupName = host?.group ?? r?.group;
-  const group = groupName === undefined ? undefined : s.groups.get(groupName);
-  const bootfile = host?.firstLoader ?? r?.bootfile;
-  const ipxeScript = r?.ipxeScript;
+  const group = host?.group;
+  // The host's profile chain (pxelinux, GRUB, shim) starts with its own loader; else the record's boot file.
+  const bootfile = host?.firstLoader ?? host?.bootfile ?? undefined;
+  const ipxeScript = host?.ipxeScript ?? undefined;
+  const who = host === undefined ? '' : host.hostname ?? host.id;
   const ctx: BootContext = {
     tftpServer: req.tftpServer,
     httpBase: req.httpBase,
@@ -94,13 +106,16 @@ export function planDhcp(req: DhcpPlanRequest, host: DhcpHost | undefined, s: Dh
     registrationOnly: registration,
     chains: s.chains,
   };
-  if (group !== undefined && groupName !== undefined) ctx.group = { name: groupName, ...(group.bootfiles ? { bootfiles: group.bootfiles } : {}), ...(group.ipxeScript ? { ipxeScript: group.ipxeScript } : {}) };
+  if (group !== undefined) ctx.group = { name: group.name, ...(group.bootfiles ? { bootfiles: group.bootfiles } : {}), ...(group.ipxeScript ? { ipxeScript: group.ipxeScript } : {}) };
   if (bootfile !== undefined || ipxeScript !== undefined) {
-    ctx.host = { source: host?.firstLoader !== undefined ? 'inventory' : 'reservation', ...(bootfile ? { bootfile } : {}), ...(ipxeScript ? { ipxeScript } : {}) };
+    ctx.host = { source: host?.firstLoader !== undefined ? `the profile of host ${who}` : `host ${who}`, ...(bootfile ? { bootfile } : {}), ...(ipxeScript ? { ipxeScript } : {}) };
   }
   const boot = decideBoot({ arches: req.arches, vendorClass: req.vendorClass, userClasses: req.userClasses }, ctx);
-  return { answer: true, hostId: host?.id, hostname: host?.hostname ?? r?.hostname, group: groupName, registration, boot };
+  const options: DhcpOptions[] = [];
+  if (group?.dhcp) options.push(group.dhcp);
+  if (host?.dhcp) options.push(host.dhcp);
+  return { answer: true, hostId: host?.id, hostname: host?.hostname ?? undefined, group: group?.name, options, registration, boot };
 }
 
-/** The planner for a DHCP server with no inventory (tests, a config-only deployment): the config's reservations and groups only. */
-export const configOnlyPlanner: BootPlanner = { planDhcp: (req, settings) => planDhcp(req, undefined, settings) };
+/** The planner with an empty inventory (a DHCP server whose inventory is not loaded yet, or failed): every client is unknown. */
+export const noInventoryPlanner: BootPlanner = { planDhcp: (req, settings) => planDhcp(req, undefined, settings) };

@@ -17,7 +17,7 @@ import type { GeneratedFiles } from '../files/registry.ts';
 import type { BootPlanner, DhcpHost, DhcpPlan, DhcpPlanRequest, DhcpPlanSettings } from './dhcp-plan.ts';
 import { planDhcp } from './dhcp-plan.ts';
 import type { Host } from '../store/index.ts';
-import type { FirmwareArch } from '../inventory/types.ts';
+import type { DhcpOptions, FirmwareArch } from '../inventory/types.ts';
 import type { BootConfig } from '../config/boot.ts';
 import type { BootPlan, PlanSettings } from './planner.ts';
 import { DEFAULT_PLAN_SETTINGS, firmwareArchFromDhcp, firmwareArchFromIpxe, plan, unknownHostMenu } from './planner.ts';
@@ -184,9 +184,22 @@ export class BootEngine implements BootPlanner {
     const host = this.directory.find({ mac: req.mac, uuid: req.uuid });
     if (netboot) void this.sight(this.sightingFor(req.mac, req.uuid, req.ip, arch));
     let known: DhcpHost | undefined;
-    if (host !== undefined && host.state !== 'new') {
-      const firstLoader = host.state === 'disabled' ? undefined : this.planFor(host, arch, req.mac, req.uuid).dhcp.bootfile;
-      known = { id: host.id, state: host.state, hostname: host.hostname, group: this.directory.groupOf(host)?.name, firstLoader };
+    // A record in state new is unknown, unless it carries a reservation, boot file or script (a
+    // host loaded from the config's reservations): DHCP knows it, its plan stays the unknown one's.
+    if (host !== undefined && (host.state !== 'new' || host.ip !== null || host.bootfile !== null || host.ipxeScript !== null)) {
+      const firstLoader = host.state === 'disabled' || host.state === 'new' ? undefined : this.planFor(host, arch, req.mac, req.uuid).dhcp.bootfile;
+      const g = this.directory.groupOf(host);
+      known = {
+        id: host.id,
+        state: host.state,
+        hostname: host.hostname,
+        group: g === undefined ? undefined : { name: g.name, bootfiles: g.bootfiles, ipxeScript: g.ipxeScript, dhcp: g.dhcp },
+        firstLoader,
+        bootfile: host.bootfile,
+        ipxeScript: host.ipxeScript,
+        // As stored (the inventory validated it on the way in): DhcpServer encodes what it can.
+        dhcp: host.dhcpOptions as DhcpOptions | null,
+      };
     }
     return planDhcp(req, known, settings);
   };

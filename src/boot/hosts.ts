@@ -11,7 +11,7 @@ import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/logger.ts';
 import type { Group, Host, HostRepository, GroupRepository, KvRepository, LeaseRepository, ProfileRepository } from '../store/index.ts';
 import { isStoreError } from '../store/index.ts';
-import type { FirmwareArch, ProfileSpec } from '../inventory/types.ts';
+import type { DhcpOptions, FirmwareArch, ProfileSpec } from '../inventory/types.ts';
 import { DEFAULT_PROFILE_KEY } from '../inventory/service.ts';
 
 export interface HostDirectoryStore {
@@ -49,6 +49,24 @@ export interface Sighting {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** An address the inventory reserves: a host's `ip`, for its first MAC. */
+export interface ReservedAddress {
+  mac: string;
+  ip: string;
+  /** The host, for log lines: its hostname, else its id. */
+  host: string;
+}
+
+/** A group as the DHCP stage of the plan sees it: its name, profile and boot settings. */
+export interface GroupSnapshot {
+  name: string;
+  profile: { name: string; spec: ProfileSpec } | undefined;
+  bootfiles: Record<string, string> | null;
+  ipxeScript: string | null;
+  /** As stored: the DHCP server encodes what it can and skips the rest. */
+  dhcp: DhcpOptions | null;
+}
 
 export class HostDirectory {
   private readonly store: HostDirectoryStore;
@@ -177,11 +195,21 @@ export class HostDirectory {
     return h.profileId === null ? undefined : this.profilesById.get(h.profileId);
   }
 
-  /** The host's group with the group's profile. */
-  groupOf(h: Host): { name: string; profile: { name: string; spec: ProfileSpec } | undefined } | undefined {
+  /** The host's group with the group's profile and boot settings. */
+  groupOf(h: Host): GroupSnapshot | undefined {
     const g = h.groupId === null ? undefined : this.groups.get(h.groupId);
     if (g === undefined) return undefined;
-    return { name: g.name, profile: g.profileId === null ? undefined : this.profilesById.get(g.profileId) };
+    return { name: g.name, profile: g.profileId === null ? undefined : this.profilesById.get(g.profileId), bootfiles: g.bootfiles, ipxeScript: g.ipxeScript, dhcp: g.dhcpOptions as DhcpOptions | null };
+  }
+
+  /** Every reserved address in the snapshot: each host with an `ip`, for its first MAC (sorted). */
+  reservations(): ReservedAddress[] {
+    const out: ReservedAddress[] = [];
+    for (const h of this.hosts.values()) {
+      const mac = [...h.macs].sort()[0];
+      if (h.ip !== null && mac !== undefined) out.push({ mac, ip: h.ip, host: h.hostname ?? h.id });
+    }
+    return out;
   }
 
   /** The inventory's default profile, else the built-in one (quick mode), else undefined. */

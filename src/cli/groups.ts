@@ -3,7 +3,11 @@ import type { Command } from 'commander';
 import { withInventory } from './store.ts';
 import type { StoreOpts } from './store.ts';
 import { collect, labelsText, parseLabels, printFields, printJson, printTable, run } from './output.ts';
+import { dhcpText } from './hosts.ts';
 
+const BOOTFILE = ['--bootfile <arch=file>', 'boot file or URL for an architecture key, e.g. uefi-x64=grubx64.efi (repeatable)'] as const;
+const bootfiles = (items: string[]) => parseLabels(items, 'boot file', '--bootfile uefi-x64=grubx64.efi');
+const bootfilesText = (b: Record<string, string> | null) => (b === null ? '-' : labelsText(b));
 const CONFIG = ['-c, --config <file>', 'YAML configuration file (as for serve)'] as const;
 
 export function registerGroups(program: Command): void {
@@ -27,9 +31,11 @@ export function registerGroups(program: Command): void {
     .option(...CONFIG)
     .option('--profile <name>', 'the profile its hosts boot (unless a host has its own)')
     .option('--label <key=value>', 'a label (repeatable)', collect, [])
+    .option(...BOOTFILE, collect, [])
+    .option('--ipxe-script <path>', 'the iPXE script URL or path its hosts get once they run iPXE')
     .option('--json', 'print the group as JSON')
-    .action((name: string, o: StoreOpts & { profile?: string; label: string[]; json?: boolean }) => run(() => withInventory(o, async (inv) => {
-      const g = await inv.createGroup({ name, profile: o.profile ?? null, labels: parseLabels(o.label) ?? {} });
+    .action((name: string, o: StoreOpts & { profile?: string; label: string[]; bootfile: string[]; ipxeScript?: string; json?: boolean }) => run(() => withInventory(o, async (inv) => {
+      const g = await inv.createGroup({ name, profile: o.profile ?? null, labels: parseLabels(o.label) ?? {}, bootfiles: bootfiles(o.bootfile) ?? null, ipxeScript: o.ipxeScript ?? null });
       if (o.json === true) printJson(g);
       else process.stdout.write(`added group ${g.name}${g.profile ? ` (profile ${g.profile})` : ''}\n`);
     })));
@@ -50,6 +56,9 @@ export function registerGroups(program: Command): void {
         ['name', g.name],
         ['profile', g.profile ?? '-'],
         ['labels', labelsText(g.labels) || '-'],
+        ['bootfiles', bootfilesText(g.bootfiles)],
+        ['ipxe script', g.ipxeScript ?? '-'],
+        ['dhcp options', dhcpText(g.dhcp)],
         ['hosts', members.map((h) => h.hostname ?? h.macs[0] ?? h.id).join(', ') || '-'],
       ]);
     })));
@@ -62,13 +71,21 @@ export function registerGroups(program: Command): void {
     .option('--no-profile', 'no profile (its hosts boot their own or the default)')
     .option('--label <key=value>', 'set a label (repeatable)', collect, [])
     .option('--unset-label <key>', 'remove a label (repeatable)', collect, [])
+    .option(...BOOTFILE, collect, [])
+    .option('--unset-bootfile <arch>', 'remove an architecture\'s boot file (repeatable)', collect, [])
+    .option('--ipxe-script <path>', 'the iPXE script URL or path its hosts get')
+    .option('--no-ipxe-script', 'drop the group\'s iPXE script')
     .option('--json', 'print the group as JSON')
-    .action((name: string, o: StoreOpts & { profile?: string | boolean; label: string[]; unsetLabel: string[]; json?: boolean }) => run(() => withInventory(o, async (inv) => {
+    .action((name: string, o: StoreOpts & { profile?: string | boolean; label: string[]; unsetLabel: string[]; bootfile: string[]; unsetBootfile: string[]; ipxeScript?: string | boolean; json?: boolean }) => run(() => withInventory(o, async (inv) => {
       const labels = parseLabels(o.label);
+      const files = bootfiles(o.bootfile);
       const g = await inv.updateGroup(name, {
         ...(o.profile === false ? { profile: null } : typeof o.profile === 'string' ? { profile: o.profile } : {}),
         ...(labels !== undefined ? { setLabels: labels } : {}),
         ...(o.unsetLabel.length > 0 ? { unsetLabels: o.unsetLabel } : {}),
+        ...(files !== undefined ? { setBootfiles: files } : {}),
+        ...(o.unsetBootfile.length > 0 ? { unsetBootfiles: o.unsetBootfile } : {}),
+        ...(o.ipxeScript === false ? { ipxeScript: null } : typeof o.ipxeScript === 'string' ? { ipxeScript: o.ipxeScript } : {}),
       });
       if (o.json === true) printJson(g);
       else process.stdout.write(`updated group ${g.name}\n`);

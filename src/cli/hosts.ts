@@ -9,9 +9,17 @@ import { collect, labelsText, parseLabels, printFields, printJson, printTable, r
 const CONFIG = ['-c, --config <file>', 'YAML configuration file (as for serve)'] as const;
 
 function row(h: HostView): string[] {
-  return [h.macs.join(','), h.hostname ?? '-', h.state, h.group ?? '-', h.profile ?? '-', h.arch ?? '-', labelsText(h.labels) || '-'];
+  return [h.macs.join(','), h.hostname ?? '-', h.state, h.group ?? '-', h.profile ?? '-', h.arch ?? '-', h.ip ?? '-', labelsText(h.labels) || '-'];
 }
-const HEADER = ['MAC', 'HOSTNAME', 'STATE', 'GROUP', 'PROFILE', 'ARCH', 'LABELS'];
+const HEADER = ['MAC', 'HOSTNAME', 'STATE', 'GROUP', 'PROFILE', 'ARCH', 'IP', 'LABELS'];
+
+/** The DHCP options of a host or group on one line (`-` for none). */
+export function dhcpText(d: HostView['dhcp']): string {
+  if (d === null) return '-';
+  const parts = Object.entries(d).filter(([k]) => k !== 'options').map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`);
+  for (const o of d.options ?? []) parts.push(`${o.code}(${o.type})=${Array.isArray(o.value) ? o.value.join(',') : String(o.value)}`);
+  return parts.join(' ');
+}
 
 /** Commander's value for `--x <v>` paired with `--no-x`: a string, false (clear), or undefined. */
 function nullable(v: string | boolean | undefined): string | null | undefined {
@@ -45,9 +53,12 @@ export function registerHosts(program: Command): void {
     .option('--profile <name>', 'its own profile (else its group\'s, else the default)')
     .option('--state <state>', 'new, pending, active (default), local or disabled')
     .option('--label <key=value>', 'a label (repeatable)', collect, [])
+    .option('--ip <address>', 'the IPv4 address reserved for it (full-mode DHCP)')
+    .option('--bootfile <file>', 'its first-stage boot file (TFTP path) or URL, over its group\'s and the defaults')
+    .option('--ipxe-script <path>', 'the script URL or path (relative to the HTTP base) it gets once it runs iPXE')
     .option('--json', 'print the host as JSON')
-    .action((o: StoreOpts & { mac: string[]; hostname?: string; uuid?: string; arch?: string; group?: string; profile?: string; state?: string; label: string[]; json?: boolean }) => run(() => withInventory(o, async (inv) => {
-      const h = await inv.createHost({ macs: o.mac, hostname: o.hostname ?? null, uuid: o.uuid ?? null, arch: o.arch ?? null, group: o.group ?? null, profile: o.profile ?? null, labels: parseLabels(o.label) ?? {}, ...(o.state ? { state: o.state } : {}) });
+    .action((o: StoreOpts & { mac: string[]; hostname?: string; uuid?: string; arch?: string; group?: string; profile?: string; state?: string; label: string[]; ip?: string; bootfile?: string; ipxeScript?: string; json?: boolean }) => run(() => withInventory(o, async (inv) => {
+      const h = await inv.createHost({ macs: o.mac, hostname: o.hostname ?? null, uuid: o.uuid ?? null, arch: o.arch ?? null, group: o.group ?? null, profile: o.profile ?? null, labels: parseLabels(o.label) ?? {}, ip: o.ip ?? null, bootfile: o.bootfile ?? null, ipxeScript: o.ipxeScript ?? null, ...(o.state ? { state: o.state } : {}) });
       if (o.json === true) printJson(h);
       else process.stdout.write(`added host ${h.hostname ?? h.macs[0]} (${h.macs.join(', ')}), ${h.state}\n`);
     })));
@@ -76,6 +87,10 @@ export function registerHosts(program: Command): void {
         ['group', h.group ?? '-'],
         ['profile', h.profile ?? '-'],
         ['labels', labelsText(h.labels) || '-'],
+        ['ip', h.ip ?? '-'],
+        ['bootfile', h.bootfile ?? '-'],
+        ['ipxe script', h.ipxeScript ?? '-'],
+        ['dhcp options', dhcpText(h.dhcp)],
         ['boots', `${p.profile?.name ?? '-'} (${p.why})`],
         ['created', new Date(h.createdAt).toISOString()],
         ['updated', new Date(h.updatedAt).toISOString()],
@@ -100,8 +115,14 @@ export function registerHosts(program: Command): void {
     .option('--remove-mac <mac>', 'remove a MAC (repeatable)', collect, [])
     .option('--label <key=value>', 'set a label (repeatable)', collect, [])
     .option('--unset-label <key>', 'remove a label (repeatable)', collect, [])
+    .option('--ip <address>', 'reserve this IPv4 address for it')
+    .option('--no-ip', 'drop its reserved address')
+    .option('--bootfile <file>', 'its first-stage boot file or URL')
+    .option('--no-bootfile', 'drop its own boot file (its group\'s or the default applies)')
+    .option('--ipxe-script <path>', 'its iPXE script URL or path')
+    .option('--no-ipxe-script', 'drop its own iPXE script')
     .option('--json', 'print the host as JSON')
-    .action((ref: string, o: StoreOpts & { hostname?: string | boolean; uuid?: string | boolean; arch?: string; group?: string | boolean; profile?: string | boolean; state?: string; addMac: string[]; removeMac: string[]; label: string[]; unsetLabel: string[]; json?: boolean }) => run(() => withInventory(o, async (inv) => {
+    .action((ref: string, o: StoreOpts & { hostname?: string | boolean; uuid?: string | boolean; arch?: string; group?: string | boolean; profile?: string | boolean; state?: string; addMac: string[]; removeMac: string[]; label: string[]; unsetLabel: string[]; ip?: string | boolean; bootfile?: string | boolean; ipxeScript?: string | boolean; json?: boolean }) => run(() => withInventory(o, async (inv) => {
       const labels = parseLabels(o.label);
       const h = await inv.updateHost(ref, {
         ...(nullable(o.hostname) !== undefined ? { hostname: nullable(o.hostname) } : {}),
@@ -114,6 +135,9 @@ export function registerHosts(program: Command): void {
         ...(o.removeMac.length > 0 ? { removeMacs: o.removeMac } : {}),
         ...(labels !== undefined ? { setLabels: labels } : {}),
         ...(o.unsetLabel.length > 0 ? { unsetLabels: o.unsetLabel } : {}),
+        ...(nullable(o.ip) !== undefined ? { ip: nullable(o.ip) } : {}),
+        ...(nullable(o.bootfile) !== undefined ? { bootfile: nullable(o.bootfile) } : {}),
+        ...(nullable(o.ipxeScript) !== undefined ? { ipxeScript: nullable(o.ipxeScript) } : {}),
       });
       if (o.json === true) printJson(h);
       else process.stdout.write(`updated host ${h.hostname ?? h.macs[0]}\n`);

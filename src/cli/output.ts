@@ -35,13 +35,13 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** `--label k=v` values into a map; a missing '=' is bad usage. */
-export function parseLabels(items: string[] | undefined): Record<string, string> | undefined {
+/** `--label k=v` (or `--bootfile arch=file`) values into a map; a missing '=' is bad usage. */
+export function parseLabels(items: string[] | undefined, what = 'label', example = '--label rack=r12'): Record<string, string> | undefined {
   if (items === undefined || items.length === 0) return undefined;
   const out: Record<string, string> = {};
   for (const it of items) {
     const i = it.indexOf('=');
-    if (i <= 0) throw new BhError('BH_USAGE', `label ${JSON.stringify(it)} is not KEY=VALUE`, 'write --label rack=r12');
+    if (i <= 0) throw new BhError('BH_USAGE', `${what} ${JSON.stringify(it)} is not KEY=VALUE`, `write ${example}`);
     out[it.slice(0, i)] = it.slice(i + 1);
   }
   return out;

@@ -55,7 +55,7 @@ export const ReservationSchema = Type.Object(
     ipxe_script: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'The script URL or path (relative to the HTTP base) handed to this host once it runs iPXE.', examples: ['hosts/node01.ipxe'] })),
     ...optionFields,
   },
-  { additionalProperties: false, description: 'A known host: MAC → fixed address, name, boot settings and options.', examples: [{ mac: '52:54:00:12:34:56', ip: '198.18.0.10', hostname: 'node01' }] },
+  { additionalProperties: false, description: 'A known host: MAC → fixed address, name, boot settings and options. Deprecated: a host in the inventory (`ip`, `bootfile`, `ipxe_script`, `dhcp`).', examples: [{ mac: '52:54:00:12:34:56', ip: '198.18.0.10', hostname: 'node01' }] },
 );
 
 export const PoolSchema = Type.Object(
@@ -79,7 +79,7 @@ export const SubnetSchema = Type.Object(
     pools: Type.Array(PoolSchema, { default: [], description: 'Dynamic ranges (full mode). Without pools only reserved hosts get addresses.', examples: [[{ start: '198.18.0.100', end: '198.18.0.199' }]], maxItems: 256 }),
     lease_time: Type.Integer({ minimum: 60, maximum: 31_536_000, default: 3600, description: 'Lease time in seconds (option 51). Renewal (T1, option 58) is at half of it and rebinding (T2, option 59) at 7/8.', examples: [3600, 86400] }),
     unknown_clients: Type.Optional(UnknownClientsSchema),
-    reservations: Type.Array(ReservationSchema, { default: [], description: 'Known hosts of this subnet.', examples: [[{ mac: '52:54:00:12:34:56', ip: '198.18.0.10' }]], maxItems: 100_000 }),
+    reservations: Type.Array(ReservationSchema, { default: [], description: 'Deprecated: known hosts belong in the inventory (`bootherd hosts add --ip`, or a fleet file). Still loaded into the inventory at start; `bootherd config migrate` prints them as a fleet file.', examples: [[{ mac: '52:54:00:12:34:56', ip: '198.18.0.10' }]], maxItems: 100_000 }),
     ...optionFields,
   },
   { additionalProperties: false, description: 'One IPv4 network served by bootherd.', examples: [{ subnet: '198.18.0.0/24', pools: [{ start: '198.18.0.100', end: '198.18.0.199' }], routers: ['198.18.0.1'] }] },
@@ -110,7 +110,7 @@ export const BootGroupSchema = Type.Object(
     ipxe_script: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'The iPXE script URL or path (relative to the HTTP base) for this group.', examples: ['groups/workers.ipxe'] })),
     ...optionFields,
   },
-  { additionalProperties: false, description: 'Boot settings shared by a group of hosts.', examples: [{ bootfiles: { bios: 'pxelinux.0' } }] },
+  { additionalProperties: false, description: 'Boot settings shared by a group of hosts. Deprecated: an inventory group (`bootfiles`, `ipxe_script`, `dhcp`).', examples: [{ bootfiles: { bios: 'pxelinux.0' } }] },
 );
 
 export const BootSchema = Type.Object(
@@ -125,7 +125,7 @@ export const BootSchema = Type.Object(
     }),
     ipxe_script: Type.String({ minLength: 1, maxLength: 255, default: 'boot.ipxe?mac=${net0/mac}&uuid=${uuid}&arch=${buildarch}', description: 'The URL (or path relative to the HTTP base) given to clients already running iPXE. `${…}` are iPXE\'s own variables, expanded by the client.', examples: ['boot.ipxe?mac=${net0/mac}&uuid=${uuid}&arch=${buildarch}'] }),
     registration_script: Type.String({ minLength: 1, maxLength: 255, default: 'register.ipxe?mac=${net0/mac}&uuid=${uuid}&arch=${buildarch}', description: 'The iPXE script given to unknown clients when `unknown_clients` is `register`.', examples: ['register.ipxe?mac=${net0/mac}'] }),
-    groups: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), BootGroupSchema, { additionalProperties: false, default: {}, description: 'Named groups of boot settings, referenced from reservations or the inventory.', examples: [{ workers: { bootfiles: { 'uefi-x64': 'snponly.efi' } } }] }),
+    groups: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), BootGroupSchema, { additionalProperties: false, default: {}, description: 'Deprecated: groups belong in the inventory (`bootherd groups add --bootfile ARCH=FILE`, or a fleet file). Still loaded into the inventory at start; `bootherd config migrate` prints them as a fleet file.', examples: [{ workers: { bootfiles: { 'uefi-x64': 'snponly.efi' } } }] }),
   },
   { additionalProperties: false, default: {}, description: 'How boot files and URLs are chosen.', examples: [{ tftp_server: '198.18.0.1', bootfiles: { bios: 'undionly.kpxe' } }] },
 );

@@ -7,14 +7,16 @@ import type { ResolvedConfig } from '../config/load.ts';
 import type { Logger } from '../log/logger.ts';
 import type { GeneratedFiles } from '../files/registry.ts';
 import type { BootPlanner } from '../boot/dhcp-plan.ts';
-import { configOnlyPlanner } from '../boot/dhcp-plan.ts';
+import { noInventoryPlanner } from '../boot/dhcp-plan.ts';
 import type { BoundService, Service } from './serve.ts';
 import type { ProfileSpec } from '../inventory/types.ts';
 import { HostDirectory } from '../boot/hosts.ts';
+import type { ReservedAddress } from '../boot/hosts.ts';
 import { BootEngine, hostAwareBus, planSettings } from '../boot/engine.ts';
 import { bootFastPath, registerBootRoutes } from '../http/boot-routes.ts';
 import type { FastPath } from '../http/listener.ts';
 import { findAssets, installHint, publishAssets } from '../boot/assets.ts';
+import { importConfigHosts } from './config-import.ts';
 
 export interface BootGlue {
   /** Start it before the services that use the hooks. */
@@ -23,8 +25,13 @@ export interface BootGlue {
   routes: (app: FastifyInstance) => void;
   /** For bindHttp's `fast`: the boot scripts answered without the app's routing. */
   fast: FastPath;
-  /** For DhcpServer's `planner` (the config's reservations and groups only until the service started). */
+  /** For DhcpServer's `planner` (every client unknown until the service started). */
   planner: BootPlanner;
+  /**
+   * Calls `fn` with the inventory's reserved addresses now (once the service started) and after
+   * every snapshot refresh that changed them. Returns the function that stops the calls.
+   */
+  watchReservations(fn: (list: ReservedAddress[]) => void): () => void;
   /** Wraps another service so that its boot events carry host record ids. */
   withHostEvents(b: BoundService): BoundService;
 }
@@ -39,12 +46,24 @@ export interface BootGlueOptions {
 export function bindBoot(config: ResolvedConfig, log: Logger, registry: GeneratedFiles, opts: BootGlueOptions = {}): BootGlue {
   const logger = log.child({ component: 'boot' });
   let engine: BootEngine | undefined;
+  const watchers = new Set<(list: ReservedAddress[]) => void>();
+  let reserved: { key: string; list: ReservedAddress[] } | undefined;
+  /** Tells the watchers when the snapshot's reservations changed. */
+  const reservationsChanged = (directory: HostDirectory): void => {
+    const list = directory.reservations().sort((a, b) => (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
+    const key = JSON.stringify(list);
+    if (key === reserved?.key) return;
+    reserved = { key, list };
+    for (const fn of watchers) fn(list);
+  };
   const service: BoundService = {
     name: 'boot',
     abort: async () => {},
     async start({ store, events }): Promise<Service> {
+      await importConfigHosts(config, store, logger);
       const directory = new HostDirectory({ store, logger, builtinDefault: opts.builtinProfile });
       await directory.refresh();
+      reservationsChanged(directory);
       engine = new BootEngine({ directory, events, logger, settings: planSettings(config.boot), bootRoot: config.boot_root, repeats: { burst: config.log.event_burst, windowMs: config.log.event_window * 1000 } });
       const detach = engine.attach(registry);
       const found = findAssets({ assetsDir: config.boot.assets_dir });
@@ -56,7 +75,7 @@ export function bindBoot(config: ResolvedConfig, log: Logger, registry: Generate
         engine?.sweepRepeats();
         if (refreshing) return;
         refreshing = true;
-        directory.refresh().catch((err: unknown) => logger.warn({ code: 'BH_BOOT_REFRESH', err }, 'cannot reload the inventory; boot plans use the last snapshot')).finally(() => (refreshing = false));
+        directory.refresh().then(() => reservationsChanged(directory)).catch((err: unknown) => logger.warn({ code: 'BH_BOOT_REFRESH', err }, 'cannot reload the inventory; boot plans use the last snapshot')).finally(() => (refreshing = false));
       }, opts.refreshMs ?? 5000);
       timer.unref();
       return {
@@ -74,7 +93,12 @@ export function bindBoot(config: ResolvedConfig, log: Logger, registry: Generate
     service,
     routes: (app) => registerBootRoutes(app, () => engine),
     fast: bootFastPath(() => engine),
-    planner: { planDhcp: (req, settings) => (engine ?? configOnlyPlanner).planDhcp(req, settings) },
+    planner: { planDhcp: (req, settings) => (engine ?? noInventoryPlanner).planDhcp(req, settings) },
+    watchReservations(fn) {
+      watchers.add(fn);
+      if (reserved !== undefined) fn(reserved.list);
+      return () => watchers.delete(fn);
+    },
     withHostEvents: (b) => ({
       ...b,
       start: (ctx) => b.start(engine === undefined ? ctx : { ...ctx, events: hostAwareBus(ctx.events, engine.directory) }),

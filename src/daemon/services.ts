@@ -126,11 +126,16 @@ async function bindDhcp(config: ResolvedConfig, log: Logger, boot: BootGlue): Pr
         boot: config.boot,
         planner: boot.planner,
       });
+      // Reserved addresses are the inventory's: now, and after every change of them.
+      const unwatch = boot.watchReservations((list) => server.syncReservations(list));
       const service = sockets.start({ server, logger, drainMs: config.shutdown_grace * 1000 });
       return {
         name: 'dhcp',
         describe: () => ({ interfaces: config.interfaces, listening: service.listening() }),
-        stop: () => service.stop(),
+        stop: () => {
+          unwatch();
+          return service.stop();
+        },
       };
     },
   };

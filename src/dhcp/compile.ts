@@ -25,16 +25,6 @@ export class DhcpConfigError extends BhError {
 /** Options the server sets itself; config may not override them. */
 const SERVER_OWNED = new Set<number>([OPT.OVERLOAD, OPT.MESSAGE_TYPE, OPT.SERVER_ID, OPT.PARAMETER_REQUEST_LIST, OPT.LEASE_TIME, OPT.RENEWAL_TIME, OPT.REBINDING_TIME, OPT.MAX_MESSAGE_SIZE, OPT.CLIENT_ID]);
 
-export interface CompiledReservation {
-  mac: string;
-  ip: string;
-  hostname: string | undefined;
-  group: string | undefined;
-  bootfile: string | undefined;
-  ipxeScript: string | undefined;
-  options: Map<number, Uint8Array>;
-}
-
 export interface CompiledSubnet {
   key: string;
   cidr: Cidr;
@@ -44,14 +34,6 @@ export interface CompiledSubnet {
   unknownClients: UnknownClientsPolicy;
   space: LeaseSpace;
   /** Subnet mask, routers, DNS, domain, NTP and extra options, encoded, in send order. */
-  options: Map<number, Uint8Array>;
-  reservations: Map<string, CompiledReservation>;
-}
-
-export interface CompiledGroup {
-  name: string;
-  bootfiles: Record<string, string> | undefined;
-  ipxeScript: string | undefined;
   options: Map<number, Uint8Array>;
 }
 
@@ -70,7 +52,6 @@ export interface CompiledDhcpConfig {
   bootfiles: Record<string, string>;
   ipxeScript: string;
   registrationScript: string;
-  groups: Map<string, CompiledGroup>;
 }
 
 export function encodeExtraOption(o: ExtraOptionConfig, where: string): Uint8Array {
@@ -128,13 +109,57 @@ export function encodeOptionFields(f: OptionFields, where: string, into = new Ma
   return into;
 }
 
+/**
+ * Encodes the DHCP options of an inventory host or group option by option: one whose value cannot
+ * be encoded (the store holds what an older or newer bootherd, or a hand edit, wrote) is reported
+ * to `skip` and left out. Never throws.
+ */
+export function encodeOptionsLenient(f: OptionFields, skip: (code: number, err: unknown) => void): Map<number, Uint8Array> {
+  const out = new Map<number, Uint8Array>();
+  const one = (code: number, fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      skip(code, err);
+    }
+  };
+  for (const [code, key] of [[OPT.ROUTER, 'routers'], [OPT.DNS_SERVERS, 'dns_servers'], [OPT.NTP_SERVERS, 'ntp_servers']] as const) {
+    const v = f[key];
+    if (v !== undefined) one(code, () => out.set(code, encodeExtraOption({ code, type: 'ips', value: v }, key)));
+  }
+  const domain = f.domain_name;
+  if (domain !== undefined) one(OPT.DOMAIN_NAME, () => out.set(OPT.DOMAIN_NAME, encodeExtraOption({ code: OPT.DOMAIN_NAME, type: 'string', value: domain }, 'domain_name')));
+  for (const o of Array.isArray(f.options) ? f.options : []) one(Number((o as { code?: unknown } | null)?.code), () => encodeOptionFields({ options: [o] }, 'dhcp.options', out));
+  return out;
+}
+
+/** encodeOptionsLenient once per options object (an inventory snapshot's records live until its next refresh). */
+export class OptionEncoder {
+  private readonly done = new WeakMap<object, Map<number, Uint8Array>>();
+  private readonly skip: (code: number, err: unknown) => void;
+  constructor(skip: (code: number, err: unknown) => void) {
+    this.skip = skip;
+  }
+
+  encode(f: OptionFields): Map<number, Uint8Array> {
+    let m = this.done.get(f);
+    if (m === undefined) this.done.set(f, (m = encodeOptionsLenient(f, this.skip)));
+    return m;
+  }
+}
+
 function checkArchKeys(map: Record<string, string> | undefined, where: string): void {
   for (const k of Object.keys(map ?? {})) {
     if (!ARCH_KEYS.has(k)) throw new DhcpConfigError('BH_DHCP_CONFIG_ARCH', `${where}: unknown architecture key "${k}"; use one of ${[...ARCH_KEYS].join(', ')}`);
   }
 }
 
-function compileSubnet(s: SubnetConfig, idx: number, unknownDefault: UnknownClientsPolicy, groups: Map<string, CompiledGroup>): CompiledSubnet {
+/**
+ * Reservations and groups (deprecated: the inventory holds hosts and groups, and serve loads these
+ * into it) are checked here so that a config that worked keeps loading; only their addresses are
+ * compiled (the lease spaces' reservations until the inventory's replace them).
+ */
+function compileSubnet(s: SubnetConfig, idx: number, unknownDefault: UnknownClientsPolicy, groups: ReadonlySet<string>): CompiledSubnet {
   const where = `dhcp.subnets[${idx}] (${s.subnet})`;
   const cidr = parseCidr(s.subnet);
   if (cidr === undefined) throw new DhcpConfigError('BH_DHCP_CONFIG_SUBNET', `${where}: "${s.subnet}" is not a CIDR network such as 198.18.0.0/24`);
@@ -148,7 +173,6 @@ function compileSubnet(s: SubnetConfig, idx: number, unknownDefault: UnknownClie
   }
   const reserved = new Map<number, string>();
   const reservationByMac = new Map<string, number>();
-  const reservations = new Map<string, CompiledReservation>();
   for (const [ri, r] of (s.reservations ?? []).entries()) {
     const rw = `${where}.reservations[${ri}]`;
     const mac = parseMac(r.mac);
@@ -160,7 +184,8 @@ function compileSubnet(s: SubnetConfig, idx: number, unknownDefault: UnknownClie
     if (r.group !== undefined && !groups.has(r.group)) throw new DhcpConfigError('BH_DHCP_CONFIG_GROUP', `${rw}: group "${r.group}" is not defined under dhcp.boot.groups`);
     reserved.set(ip, mac);
     reservationByMac.set(mac, ip);
-    reservations.set(mac, { mac, ip: r.ip, hostname: r.hostname, group: r.group, bootfile: r.bootfile, ipxeScript: r.ipxe_script, options: encodeOptionFields(r, rw) });
+    encodeOptionFields(r, rw); // checks the options
+
   }
   const options = new Map<number, Uint8Array>();
   options.set(OPT.SUBNET_MASK, encodeU32(cidr.mask));
@@ -175,17 +200,17 @@ function compileSubnet(s: SubnetConfig, idx: number, unknownDefault: UnknownClie
     unknownClients: s.unknown_clients ?? unknownDefault,
     space: { key: cidr.text, cidr, pools, reserved, reservationByMac },
     options,
-    reservations,
   };
 }
 
 /** `boot.unknown_hosts` supplies the default of `dhcp.unknown_clients`; pass the derived policy. */
 export function compileDhcpConfig(cfg: DhcpConfig, unknownDefault: UnknownClientsPolicy = 'answer'): CompiledDhcpConfig {
   const boot = cfg.boot ?? ({} as Partial<DhcpConfig['boot']>);
-  const groups = new Map<string, CompiledGroup>();
+  const groups = new Set<string>();
   for (const [name, g] of Object.entries(boot.groups ?? {}) as [string, BootGroupConfig][]) {
     checkArchKeys(g.bootfiles, `dhcp.boot.groups.${name}.bootfiles`);
-    groups.set(name, { name, bootfiles: g.bootfiles, ipxeScript: g.ipxe_script, options: encodeOptionFields(g, `dhcp.boot.groups.${name}`) });
+    encodeOptionFields(g, `dhcp.boot.groups.${name}`); // checks the options
+    groups.add(name);
   }
   checkArchKeys(boot.bootfiles, 'dhcp.boot.bootfiles');
   const unknownClients = cfg.unknown_clients ?? unknownDefault;
@@ -215,6 +240,5 @@ export function compileDhcpConfig(cfg: DhcpConfig, unknownDefault: UnknownClient
     bootfiles: boot.bootfiles ?? {},
     ipxeScript: boot.ipxe_script ?? 'boot.ipxe?mac=${net0/mac}&uuid=${uuid}&arch=${buildarch}',
     registrationScript: boot.registration_script ?? 'register.ipxe?mac=${net0/mac}&uuid=${uuid}&arch=${buildarch}',
-    groups,
   };
 }

@@ -10,11 +10,13 @@ import { decodeDhcp, encodeDhcp, newReply } from '../protocol/dhcp/packet.ts';
 import { MSG, OPT, encodeIp, encodeString, encodeU32, messageType, relayAgentInfo } from '../protocol/dhcp/options.ts';
 import type { BootDecision } from '../boot/bootfile.ts';
 import type { BootPlanner, DhcpPlan, DhcpPlanRequest, DhcpPlanSettings } from '../boot/dhcp-plan.ts';
-import { configOnlyPlanner } from '../boot/dhcp-plan.ts';
+import type { ReservedAddress } from '../boot/hosts.ts';
 import type { BootConfig } from '../config/boot.ts';
 import type { DhcpConfig, DhcpMode } from '../config/dhcp.ts';
-import type { CompiledDhcpConfig, CompiledReservation, CompiledSubnet } from './compile.ts';
-import { compileDhcpConfig } from './compile.ts';
+import type { CompiledDhcpConfig, CompiledSubnet } from './compile.ts';
+import { OptionEncoder, compileDhcpConfig } from './compile.ts';
+import { configHostsPlanner } from '../boot/config-hosts.ts';
+import { syncReservations } from './reservations.ts';
 import type { Lease, LeaseRepository } from '../store/index.ts';
 import { LeaseTable } from './leases.ts';
 import type { ClientIdent } from './leases.ts';
@@ -48,7 +50,7 @@ export interface DhcpServerOptions {
   now?: () => number;
   /** `http.port`: used for the default HTTP base URL (http://<receiving address>:<port>). Default 8080 (the config default). */
   httpPort?: number;
-  /** Decides, for every client, whether it is answered and what it boots (default: the config's reservations and groups only). */
+  /** Decides, for every client, whether it is answered and what it boots: the engine over the inventory (default, without one: the config's deprecated reservations and groups as records). */
   planner?: BootPlanner;
   /** The `boot` config section: loader chains and the unknown-host policy (default of `dhcp.unknown_clients`). */
   boot?: Partial<Pick<BootConfig, 'bios_loader' | 'uefi_loader' | 'unknown_hosts'>>;
@@ -92,8 +94,8 @@ interface Exchange {
   stage: 'dhcp' | 'proxydhcp';
 }
 
-/** The planner's answer for an admitted client, with the config reservation that holds its DHCP options. */
-type Admitted = Extract<DhcpPlan, { answer: true }> & { reservation: CompiledReservation | undefined };
+/** The planner's answer for an admitted client. */
+type Admitted = Extract<DhcpPlan, { answer: true }>;
 
 /** Drop: the packet itself is unacceptable. Ignore: a valid request we choose not to answer. */
 type Outcome = { replies: DhcpReply[] };
@@ -108,7 +110,11 @@ export class DhcpServer {
   private readonly now: () => number;
   private readonly httpPort: number;
   private readonly planner: BootPlanner;
+  /** Answers while the planner fails: the config's own reservations and groups. */
+  private readonly fallback: BootPlanner;
   private readonly planSettings: DhcpPlanSettings;
+  /** The DHCP options of inventory hosts and groups; one that cannot be encoded is logged (rate-limited) and not sent. */
+  private readonly hostOptions = new OptionEncoder((code, err) => this.rl.warn(`option:${code}`, { code: 'BH_DHCP_HOST_OPTION', option: code, err: String(err) }, `DHCP option ${code} of a host or group in the inventory cannot be encoded and is not sent; fix it with bootherd apply or hosts/groups set`));
   private readonly stats = new Map<string, number>();
   private rateWindow = 0;
   private readonly perMac = new Map<string, number>();
@@ -124,7 +130,6 @@ export class DhcpServer {
       bootfiles: this.cfg.bootfiles,
       ipxeScript: this.cfg.ipxeScript,
       registrationScript: this.cfg.registrationScript,
-      groups: this.cfg.groups,
       chains: { bios: opts.boot?.bios_loader ?? 'ipxe', uefi: opts.boot?.uefi_loader ?? 'ipxe' },
     };
     this.log = opts.logger;
@@ -132,7 +137,8 @@ export class DhcpServer {
     this.rl = new RateLimitedLog(opts.logger, 5, 10_000, this.now);
     this.events = opts.events;
     this.httpPort = opts.httpPort ?? 8080;
-    this.planner = opts.planner ?? configOnlyPlanner;
+    this.fallback = configHostsPlanner(opts.config);
+    this.planner = opts.planner ?? this.fallback;
     this.table = new LeaseTable({
       store: opts.leases,
       now: this.now,
@@ -193,6 +199,17 @@ export class DhcpServer {
 
   counters(): Record<string, number> {
     return Object.fromEntries(this.stats);
+  }
+
+  /**
+   * Makes the reserved addresses those of the inventory (`hosts[].ip`): added, moved and removed in
+   * the lease spaces, leases left as they are. A reservation outside every subnet is logged and ignored.
+   */
+  syncReservations(wanted: readonly ReservedAddress[]): void {
+    const r = syncReservations(this.cfg.subnets.map((s) => s.space), wanted);
+    for (const w of r.outside) this.rl.warn(`resv-outside:${w.ip}`, { code: 'BH_DHCP_RESERVATION_OUTSIDE', ip: w.ip, mac: w.mac, host: w.host }, `the address ${w.ip} of host ${w.host} lies in no configured subnet (or is its network or broadcast address); it is not reserved: change the host's ip or add the subnet`);
+    for (const w of r.clashes) this.rl.warn(`resv-clash:${w.ip}`, { code: 'BH_DHCP_RESERVATION_OUTSIDE', ip: w.ip, mac: w.mac, host: w.host }, `the address ${w.ip} or MAC ${w.mac} of host ${w.host} is reserved twice in one subnet; only the first counts`);
+    if (r.added + r.moved + r.removed > 0) this.log.info({ added: r.added, moved: r.moved, removed: r.removed }, 'dhcp reservations follow the inventory');
   }
 
   /** Handles one datagram. Never throws and never rejects: failures are counted and logged. */
@@ -315,7 +332,6 @@ export class DhcpServer {
    * answered (already counted, logged and emitted as an ignored event).
    */
   private admit(x: Exchange): Admitted | undefined {
-    const reservation = x.subnet?.reservations.get(x.facts.mac) ?? this.anyReservation(x.facts.mac);
     const f = x.facts;
     const req: DhcpPlanRequest = {
       mac: f.mac,
@@ -327,7 +343,6 @@ export class DhcpServer {
       tftpServer: this.cfg.tftpServer ?? x.meta.localAddress,
       httpBase: this.cfg.httpBase ?? `http://${x.meta.localAddress}:${this.httpPort}`,
       unknownClients: x.subnet?.unknownClients ?? this.cfg.unknownClients,
-      reservation,
     };
     let plan: DhcpPlan;
     try {
@@ -335,21 +350,13 @@ export class DhcpServer {
     } catch (err) {
       // The planner failed (a bug, or the inventory snapshot): answer from the config alone.
       this.rl.warn('lookup', { code: 'BH_DHCP_LOOKUP', err }, 'host lookup failed; answering the client as unknown');
-      plan = configOnlyPlanner.planDhcp(req, this.planSettings);
+      plan = this.fallback.planDhcp({ ...req, ip: undefined }, this.planSettings);
     }
     if (!plan.answer) {
       this.ignore(x, plan.reason);
       return undefined;
     }
-    return { ...plan, reservation };
-  }
-
-  private anyReservation(mac: string): CompiledReservation | undefined {
-    for (const s of this.cfg.subnets) {
-      const r = s.reservations.get(mac);
-      if (r !== undefined) return r;
-    }
-    return undefined;
+    return plan;
   }
 
   private send(x: Exchange, reply: DhcpPacket, opts: { nak?: boolean; inform?: boolean } = {}): DhcpReply[] {
@@ -618,14 +625,11 @@ export class DhcpServer {
     o.set(OPT.LEASE_TIME, lease);
     o.set(OPT.RENEWAL_TIME, renew);
     o.set(OPT.REBINDING_TIME, rebind);
-    // The subnet's options, overridden by the group's and the reservation's.
-    const group = a.group === undefined ? undefined : this.cfg.groups.get(a.group);
-    const reservation = a.reservation;
+    // The subnet's options, overridden by the group's and then the host's (the plan's, in that order).
     let merged: ReadonlyMap<number, Uint8Array> = s.options;
-    if ((group !== undefined && group.options.size > 0) || (reservation !== undefined && reservation.options.size > 0)) {
+    if (a.options.length > 0) {
       const m = new Map<number, Uint8Array>(s.options);
-      if (group !== undefined) for (const [k, v] of group.options) m.set(k, v);
-      if (reservation !== undefined) for (const [k, v] of reservation.options) m.set(k, v);
+      for (const d of a.options) for (const [k, v] of this.hostOptions.encode(d)) m.set(k, v);
       merged = m;
     }
     for (const c of FIRST_OPTIONS) {

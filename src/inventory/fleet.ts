@@ -13,7 +13,8 @@ import { ConfigError } from '../errors.ts';
 import { suggest } from '../util/suggest.ts';
 import type { ConfigProblem } from '../errors.ts';
 import type { Labels } from '../store/index.ts';
-import type { ProfileSpec } from './types.ts';
+import type { DhcpOptions, ProfileSpec } from './types.ts';
+import { checkBootPath, checkBootfiles, checkDhcpOptions, checkReservedIp } from './boot-settings.ts';
 import { HOST_STATES } from './types.ts';
 import { profileProblems, referencedProfiles, validateProfileSpec } from './profile.ts';
 import { canTransition, canonicalMac, canonicalUuid, storedState, TRANSITIONS } from './host.ts';
@@ -32,6 +33,9 @@ export interface FleetHost extends HostInput {
 export interface FleetGroup {
   profile: string | null;
   labels: Labels;
+  bootfiles: Record<string, string> | null;
+  ipxeScript: string | null;
+  dhcp: DhcpOptions | null;
 }
 
 export interface Fleet {
@@ -68,11 +72,20 @@ export interface Plan {
   changes: Change[];
   /** Counts per op, for the summary line. */
   summary: { create: number; update: number; delete: number };
+  /** Internal: run before the changes (frees the addresses hosts give up, so two hosts may swap theirs). */
+  prepare?: () => Promise<void>;
 }
 
 const TOP_KEYS = ['default_profile', 'profiles', 'groups', 'hosts'];
-const HOST_KEYS = ['mac', 'macs', 'hostname', 'uuid', 'arch', 'group', 'profile', 'state', 'labels'];
-const GROUP_KEYS = ['profile', 'labels'];
+const HOST_KEYS = ['mac', 'macs', 'hostname', 'uuid', 'arch', 'group', 'profile', 'state', 'labels', 'ip', 'bootfile', 'ipxe_script', 'dhcp'];
+const GROUP_KEYS = ['profile', 'labels', 'bootfiles', 'ipxe_script', 'dhcp'];
+/** A host's keys that the file may leave out (then left as they are): file key → HostView key. */
+const HOST_FIELDS = [['hostname', 'hostname'], ['uuid', 'uuid'], ['arch', 'arch'], ['group', 'group'], ['profile', 'profile'], ['state', 'state'], ['ip', 'ip'], ['bootfile', 'bootfile'], ['ipxe_script', 'ipxeScript'], ['dhcp', 'dhcp']] as const;
+
+/** A group as the plan compares it (file key names; undefined for none). */
+function groupFields(g: { profile: string | null; labels: Labels; bootfiles: Record<string, string> | null; ipxeScript: string | null; dhcp: DhcpOptions | null }): Record<string, unknown> {
+  return { profile: g.profile ?? undefined, labels: g.labels, bootfiles: g.bootfiles ?? undefined, ipxe_script: g.ipxeScript ?? undefined, dhcp: g.dhcp ?? undefined };
+}
 
 // ---- parse ---------------------------------------------------------------------------------
 
@@ -177,13 +190,17 @@ export function parseFleet(text: string, file: string): Fleet {
     for (const k of Object.keys(body)) if (!GROUP_KEYS.includes(k)) problem(['groups', name, k], 'unknown key', suggest(k, GROUP_KEYS) ?? `remove it; a group has: ${GROUP_KEYS.join(', ')}`);
     const profile = body['profile'];
     if (profile !== undefined && profile !== null && typeof profile !== 'string') problem(['groups', name, 'profile'], 'must be a profile name', 'write profile: NAME');
-    let labels: Labels = {};
-    guard(['groups', name, 'labels'], () => (labels = checkLabels(body['labels'] ?? {}, 'labels')));
-    fleet.groups.set(name, { profile: typeof profile === 'string' && profile !== '' ? profile : null, labels });
+    const group: FleetGroup = { profile: typeof profile === 'string' && profile !== '' ? profile : null, labels: {}, bootfiles: null, ipxeScript: null, dhcp: null };
+    guard(['groups', name, 'labels'], () => (group.labels = checkLabels(body['labels'] ?? {}, 'labels')));
+    guard(['groups', name, 'bootfiles'], () => (group.bootfiles = checkBootfiles(body['bootfiles'])));
+    guard(['groups', name, 'ipxe_script'], () => (group.ipxeScript = checkBootPath(body['ipxe_script'], 'ipxe_script', 'BH_INV_INVALID_GROUP')));
+    guard(['groups', name, 'dhcp'], () => (group.dhcp = checkDhcpOptions(body['dhcp'], 'BH_INV_INVALID_GROUP')));
+    fleet.groups.set(name, group);
   }
 
   const seenMacs = new Map<string, number>();
   const seenUuids = new Map<string, number>();
+  const seenIps = new Map<string, number>();
   (section('hosts', 'list') as unknown[]).forEach((h, i) => {
     const at = (k?: string): Path => (k === undefined ? ['hosts', i] : ['hosts', i, k]);
     if (!isObject(h)) {
@@ -241,6 +258,15 @@ export function parseFleet(text: string, file: string): Fleet {
       else host.state = s;
     }
     if ('labels' in h) guard(at('labels'), () => (host.labels = checkLabels(h['labels'] ?? {}, 'labels')));
+    if ('ip' in h) guard(at('ip'), () => {
+      const ip = (host.ip = checkReservedIp(h['ip']));
+      const prev = ip === null ? undefined : seenIps.get(ip);
+      if (prev !== undefined) problem(at('ip'), `address ${ip} is also reserved for hosts[${prev}]`, 'give each host its own address');
+      if (ip !== null) seenIps.set(ip, i);
+    });
+    if ('bootfile' in h) guard(at('bootfile'), () => (host.bootfile = checkBootPath(h['bootfile'], 'bootfile', 'BH_INV_INVALID_HOST')));
+    if ('ipxe_script' in h) guard(at('ipxe_script'), () => (host.ipxeScript = checkBootPath(h['ipxe_script'], 'ipxe_script', 'BH_INV_INVALID_HOST')));
+    if ('dhcp' in h) guard(at('dhcp'), () => (host.dhcp = checkDhcpOptions(h['dhcp'], 'BH_INV_INVALID_HOST')));
     fleet.hosts.push(host);
   });
 
@@ -352,6 +378,14 @@ export async function planFleet(inv: InventoryService, fleet: Fleet, opts: { pru
     } else if (fh.uuid && byUuid.has(fh.uuid)) {
       problem(['hosts', fh.index, 'uuid'], `UUID ${fh.uuid} belongs to host ${hostLabel(byUuid.get(fh.uuid)!)}`, 'each machine has its own UUID');
     }
+    if (fh.ip !== undefined && fh.ip !== null) {
+      // The address may be taken from another host only if the file moves that host elsewhere.
+      const owner = hosts.find((o) => o.ip === fh.ip && o.id !== h?.id);
+      const ownerEntry = owner === undefined ? undefined : fleet.hosts.find((o) => o.macs.some((m) => owner.macs.includes(m)));
+      if (owner !== undefined && (ownerEntry === undefined || ownerEntry.ip === undefined || ownerEntry.ip === fh.ip)) {
+        problem(['hosts', fh.index, 'ip'], `address ${fh.ip} is reserved for host ${hostLabel(owner)}`, 'give each host its own address (or set another ip: for that host in the file)');
+      }
+    }
     for (const k of ['group', 'profile'] as const) {
       const ref = fh[k];
       if (ref === undefined || ref === null) continue;
@@ -401,12 +435,13 @@ export async function planFleet(inv: InventoryService, fleet: Fleet, opts: { pru
   for (const name of [...fleet.groups.keys()].sort()) {
     const want = fleet.groups.get(name)!;
     const cur = groups.get(name);
-    const wantFields = { profile: want.profile ?? undefined, labels: want.labels };
+    const wantFields = groupFields(want);
+    const input = { profile: want.profile, labels: want.labels, bootfiles: want.bootfiles, ipxeScript: want.ipxeScript, dhcp: want.dhcp };
     if (cur === undefined) {
-      changes.push({ op: 'create', kind: 'group', name, fields: diffFields(undefined, wantFields), apply: async () => void (await inv.createGroup({ name, profile: want.profile, labels: want.labels })) });
+      changes.push({ op: 'create', kind: 'group', name, fields: diffFields(undefined, wantFields), apply: async () => void (await inv.createGroup({ name, ...input })) });
     } else {
-      const fields = diffFields({ profile: cur.profile ?? undefined, labels: cur.labels }, wantFields);
-      if (fields.length > 0) changes.push({ op: 'update', kind: 'group', name, fields, apply: async () => void (await inv.updateGroup(name, { profile: want.profile, labels: want.labels })) });
+      const fields = diffFields(groupFields(cur), wantFields);
+      if (fields.length > 0) changes.push({ op: 'update', kind: 'group', name, fields, apply: async () => void (await inv.updateGroup(name, input)) });
     }
   }
 
@@ -417,12 +452,12 @@ export async function planFleet(inv: InventoryService, fleet: Fleet, opts: { pru
     const cur = matches[i];
     const managed = (h: { macs: string[] } & Partial<Record<string, unknown>>) => {
       const o: Record<string, unknown> = { macs: h.macs };
-      for (const k of ['hostname', 'uuid', 'arch', 'group', 'profile', 'state'] as const) if (k in fh) o[k] = h[k] ?? undefined;
+      for (const [k, view] of HOST_FIELDS) if (view in fh) o[k] = h[view] ?? undefined;
       if (fh.labels !== undefined) o['labels'] = sortLabels((h['labels'] as Labels | undefined) ?? {});
       return o;
     };
     if (cur === undefined) {
-      const input = { macs: fh.macs, hostname: fh.hostname ?? null, uuid: fh.uuid ?? null, arch: fh.arch ?? null, group: fh.group ?? null, profile: fh.profile ?? null, state: fh.state ?? 'active', labels: fh.labels ?? {} };
+      const input = { macs: fh.macs, hostname: fh.hostname ?? null, uuid: fh.uuid ?? null, arch: fh.arch ?? null, group: fh.group ?? null, profile: fh.profile ?? null, state: fh.state ?? 'active', labels: fh.labels ?? {}, ip: fh.ip ?? null, bootfile: fh.bootfile ?? null, ipxeScript: fh.ipxeScript ?? null, dhcp: fh.dhcp ?? null };
       const fields = diffFields(undefined, { ...managed(fh as unknown as { macs: string[] }), state: input.state });
       hostCreates.push({ op: 'create', kind: 'host', name: hostName(fh), fields, apply: async () => void (await inv.createHost(input)) });
     } else {
@@ -437,11 +472,21 @@ export async function planFleet(inv: InventoryService, fleet: Fleet, opts: { pru
         ...('profile' in fh ? { profile: fh.profile ?? null } : {}),
         ...(fh.state !== undefined ? { state: fh.state } : {}),
         ...(fh.labels !== undefined ? { labels: fh.labels } : {}),
+        ...('ip' in fh ? { ip: fh.ip ?? null } : {}),
+        ...('bootfile' in fh ? { bootfile: fh.bootfile ?? null } : {}),
+        ...('ipxeScript' in fh ? { ipxeScript: fh.ipxeScript ?? null } : {}),
+        ...('dhcp' in fh ? { dhcp: fh.dhcp ?? null } : {}),
       };
       hostUpdates.push({ op: 'update', kind: 'host', name: hostName(cur), fields, apply: async () => void (await inv.updateHost(cur.id, patch)) });
     }
   });
-  const releases = (c: Change) => c.fields.some((f) => f.field === 'macs');
+  // MACs and addresses a host gives up are free before another host claims them.
+  const releases = (c: Change) => c.fields.some((f) => f.field === 'macs' || f.field === 'ip');
+  // Addresses that move: every host giving one up lets go of it before any host claims one.
+  const movingIps = fleet.hosts.flatMap((fh, i) => {
+    const cur = matches[i];
+    return cur !== undefined && cur.ip !== null && 'ip' in fh && fh.ip !== cur.ip ? [cur.id] : [];
+  });
   changes.push(...hostUpdates.filter(releases), ...hostUpdates.filter((c) => !releases(c)), ...hostCreates);
 
   if (prune) {
@@ -462,11 +507,12 @@ export async function planFleet(inv: InventoryService, fleet: Fleet, opts: { pru
 
   const summary = { create: 0, update: 0, delete: 0 };
   for (const c of changes) summary[c.op]++;
-  return { changes, summary };
+  return { changes, summary, ...(movingIps.length > 1 ? { prepare: async () => { for (const id of movingIps) await inv.updateHost(id, { ip: null }); } } : {}) };
 }
 
 /** Applies a plan's changes in order; onChange is told of each one as it is done. */
 export async function applyPlan(plan: Plan, onChange: (c: Change) => void = () => {}): Promise<void> {
+  await plan.prepare?.();
   for (const c of plan.changes) {
     await c.apply();
     onChange(c);

@@ -3,7 +3,8 @@
 // repositories. The CLI, the API and apply talk to this; it talks to the store.
 import type { GroupRepository, HostRepository, KvRepository, ProfileRepository, Host, Group, Profile, Labels } from '../store/index.ts';
 import { FIRMWARE_ARCHES } from './types.ts';
-import type { FirmwareArch, HostState, ProfileSpec } from './types.ts';
+import type { DhcpOptions, FirmwareArch, GroupBootSettings, HostBootSettings, HostState, ProfileSpec } from './types.ts';
+import { checkBootPath, checkBootfiles, checkDhcpOptions, checkReservedIp } from './boot-settings.ts';
 import { InventoryError } from './errors.ts';
 import { NAME_PATTERN, referencedProfiles, validateProfileSpec } from './profile.ts';
 import { approvedState, canonicalMac, canonicalUuid, checkState, checkTransition, isMac, isUuid, storedState } from './host.ts';
@@ -23,7 +24,7 @@ export interface ProfileView {
   spec: ProfileSpec;
 }
 
-export interface GroupView {
+export interface GroupView extends GroupBootSettings {
   id: string;
   name: string;
   /** Profile name, or null. */
@@ -31,7 +32,7 @@ export interface GroupView {
   labels: Labels;
 }
 
-export interface HostView {
+export interface HostView extends HostBootSettings {
   id: string;
   /** Canonical lower-case MACs, sorted. */
   macs: string[];
@@ -59,6 +60,10 @@ export interface HostInput {
   /** Default: active (an operator registered it on purpose). */
   state?: string;
   labels?: Labels;
+  ip?: string | null;
+  bootfile?: string | null;
+  ipxeScript?: string | null;
+  dhcp?: DhcpOptions | null;
 }
 
 export interface HostPatch {
@@ -77,12 +82,19 @@ export interface HostPatch {
   macs?: string[];
   addMacs?: string[];
   removeMacs?: string[];
+  ip?: string | null;
+  bootfile?: string | null;
+  ipxeScript?: string | null;
+  dhcp?: DhcpOptions | null;
 }
 
 export interface GroupInput {
   name: string;
   profile?: string | null;
   labels?: Labels;
+  bootfiles?: Record<string, string> | null;
+  ipxeScript?: string | null;
+  dhcp?: DhcpOptions | null;
 }
 
 export interface GroupPatch {
@@ -90,6 +102,13 @@ export interface GroupPatch {
   labels?: Labels;
   setLabels?: Labels;
   unsetLabels?: string[];
+  /** Replaces all boot files. */
+  bootfiles?: Record<string, string> | null;
+  /** Adds or changes these architectures' boot files. */
+  setBootfiles?: Record<string, string>;
+  unsetBootfiles?: string[];
+  ipxeScript?: string | null;
+  dhcp?: DhcpOptions | null;
 }
 
 export interface HostFilter {
@@ -299,16 +318,24 @@ export class InventoryService {
     if ((await this.#s.groups.getByName(name)) !== undefined) {
       throw new InventoryError('BH_INV_CONFLICT', `group ${name} already exists`, `change it with 'bootherd groups set ${name}', or choose another name`);
     }
-    return groupView(await this.#s.groups.create({ name, profileId: profileId ?? null, labels }), await this.#profileNames());
+    const boot = { bootfiles: checkBootfiles(input.bootfiles), ipxeScript: checkBootPath(input.ipxeScript, 'ipxe_script', 'BH_INV_INVALID_GROUP'), dhcpOptions: checkDhcpOptions(input.dhcp, 'BH_INV_INVALID_GROUP') as Record<string, unknown> | null };
+    return groupView(await this.#s.groups.create({ name, profileId: profileId ?? null, labels, ...boot }), await this.#profileNames());
   }
 
   async updateGroup(name: string, patch: GroupPatch): Promise<GroupView> {
     const g = await this.#s.groups.getByName(name);
     if (g === undefined) throw notFound('group', name, 'bootherd groups list');
-    const set: { profileId?: string | null; labels?: Labels } = {};
+    const set: Parameters<GroupRepository['update']>[1] = {};
     if (patch.profile !== undefined) set.profileId = await this.#profileId(patch.profile);
     const labels = mergeLabels(g.labels, patch);
     if (labels !== undefined) set.labels = labels;
+    if (patch.bootfiles !== undefined || patch.setBootfiles !== undefined || patch.unsetBootfiles !== undefined) {
+      const files: Record<string, string> = { ...(patch.bootfiles === undefined ? g.bootfiles : checkBootfiles(patch.bootfiles)), ...checkBootfiles(patch.setBootfiles ?? {}) };
+      for (const k of patch.unsetBootfiles ?? []) delete files[k];
+      set.bootfiles = checkBootfiles(files);
+    }
+    if (patch.ipxeScript !== undefined) set.ipxeScript = checkBootPath(patch.ipxeScript, 'ipxe_script', 'BH_INV_INVALID_GROUP');
+    if (patch.dhcp !== undefined) set.dhcpOptions = checkDhcpOptions(patch.dhcp, 'BH_INV_INVALID_GROUP') as Record<string, unknown> | null;
     return groupView(await this.#s.groups.update(g.id, set), await this.#profileNames());
   }
 
@@ -363,8 +390,12 @@ export class InventoryService {
       profileId: await this.#profileId(input.profile),
       state,
       labels: checkLabels(input.labels ?? {}),
+      ip: checkReservedIp(input.ip),
+      bootfile: checkBootPath(input.bootfile, 'bootfile', 'BH_INV_INVALID_HOST'),
+      ipxeScript: checkBootPath(input.ipxeScript, 'ipxe_script', 'BH_INV_INVALID_HOST'),
+      dhcpOptions: checkDhcpOptions(input.dhcp, 'BH_INV_INVALID_HOST') as Record<string, unknown> | null,
     };
-    await this.#checkUnique(undefined, macs, uuid);
+    await this.#checkUnique(undefined, macs, uuid, row.ip);
     return hostView(await this.#s.hosts.create(row), await this.#groupNames(), await this.#profileNames());
   }
 
@@ -384,6 +415,10 @@ export class InventoryService {
     }
     const labels = mergeLabels(h.labels, patch);
     if (labels !== undefined) set.labels = labels;
+    if (patch.ip !== undefined) set.ip = checkReservedIp(patch.ip);
+    if (patch.bootfile !== undefined) set.bootfile = checkBootPath(patch.bootfile, 'bootfile', 'BH_INV_INVALID_HOST');
+    if (patch.ipxeScript !== undefined) set.ipxeScript = checkBootPath(patch.ipxeScript, 'ipxe_script', 'BH_INV_INVALID_HOST');
+    if (patch.dhcp !== undefined) set.dhcpOptions = checkDhcpOptions(patch.dhcp, 'BH_INV_INVALID_HOST') as Record<string, unknown> | null;
     if (patch.macs !== undefined || patch.addMacs !== undefined || patch.removeMacs !== undefined) {
       let macs = patch.macs === undefined ? [...h.macs] : checkMacs(patch.macs);
       macs = [...new Set([...macs, ...checkMacs(patch.addMacs ?? [])])];
@@ -393,7 +428,7 @@ export class InventoryService {
       if (macs.length === 0) throw new InventoryError('BH_INV_BAD_MAC', `host ${hostLabel(h)} would be left without a MAC`, "add another MAC first, or remove the host with 'bootherd hosts rm'");
       set.macs = macs;
     }
-    await this.#checkUnique(h.id, set.macs ?? [], set.uuid ?? null);
+    await this.#checkUnique(h.id, set.macs ?? [], set.uuid ?? null, set.ip ?? null);
     return hostView(await this.#s.hosts.update(h.id, set), await this.#groupNames(), await this.#profileNames());
   }
 
@@ -457,7 +492,13 @@ export class InventoryService {
     return byName[0];
   }
 
-  async #checkUnique(self: string | undefined, macs: string[], uuid: string | null): Promise<void> {
+  async #checkUnique(self: string | undefined, macs: string[], uuid: string | null, ip: string | null): Promise<void> {
+    if (ip !== null) {
+      const other = (await this.#s.hosts.list()).find((o) => o.ip === ip && o.id !== self);
+      if (other !== undefined) {
+        throw new InventoryError('BH_INV_CONFLICT', `address ${ip} is already reserved for host ${hostLabel(other)}`, `give each host its own address, or take it from the other first: bootherd hosts set ${other.macs[0] ?? other.id} --no-ip`);
+      }
+    }
     for (const m of macs) {
       const other = await this.#s.hosts.findByMac(m);
       if (other !== undefined && other.id !== self) {
@@ -517,7 +558,7 @@ function profileView(p: Profile): ProfileView {
 }
 
 function groupView(g: Group, profiles: Map<string, string>): GroupView {
-  return { id: g.id, name: g.name, profile: g.profileId === null ? null : (profiles.get(g.profileId) ?? null), labels: sortLabels(g.labels) };
+  return { id: g.id, name: g.name, profile: g.profileId === null ? null : (profiles.get(g.profileId) ?? null), labels: sortLabels(g.labels), bootfiles: g.bootfiles, ipxeScript: g.ipxeScript, dhcp: g.dhcpOptions as DhcpOptions | null };
 }
 
 function hostView(h: Host, groups: Map<string, string>, profiles: Map<string, string>): HostView {
@@ -533,5 +574,9 @@ function hostView(h: Host, groups: Map<string, string>, profiles: Map<string, st
     labels: sortLabels(h.labels),
     createdAt: h.createdAt,
     updatedAt: h.updatedAt,
+    ip: h.ip,
+    bootfile: h.bootfile,
+    ipxeScript: h.ipxeScript,
+    dhcp: h.dhcpOptions as DhcpOptions | null,
   };
 }

@@ -21,16 +21,26 @@ export interface ProfileInput {
   spec: Record<string, unknown>;
 }
 
+/** JSON objects the inventory validates (src/inventory/boot-settings.ts); the store checks only their size. */
+export type JsonObject = Record<string, unknown>;
+
 export interface Group {
   id: string;
   name: string;
   profileId: string | null;
   labels: Labels;
+  /** Architecture key → boot file or URL. */
+  bootfiles: Record<string, string> | null;
+  ipxeScript: string | null;
+  dhcpOptions: JsonObject | null;
 }
 export interface GroupInput {
   name: string;
   profileId?: string | null;
   labels?: Labels;
+  bootfiles?: Record<string, string> | null;
+  ipxeScript?: string | null;
+  dhcpOptions?: JsonObject | null;
 }
 
 export interface Host {
@@ -47,6 +57,11 @@ export interface Host {
   macs: string[];
   createdAt: number;
   updatedAt: number;
+  /** Reserved IPv4 address (unique among hosts). */
+  ip: string | null;
+  bootfile: string | null;
+  ipxeScript: string | null;
+  dhcpOptions: JsonObject | null;
 }
 export interface HostInput {
   hostname?: string | null;
@@ -58,6 +73,10 @@ export interface HostInput {
   state?: string;
   labels?: Labels;
   macs?: string[];
+  ip?: string | null;
+  bootfile?: string | null;
+  ipxeScript?: string | null;
+  dhcpOptions?: JsonObject | null;
 }
 
 export interface ProfileRepository {
@@ -91,6 +110,34 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const STATE = /^[a-z][a-z0-9-]*$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
+/** A boot file, URL or script path: printable ASCII, no blank at either end. */
+const BOOT_PATH = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
+
+function checkJsonObject(what: string, field: string, v: unknown, max: number): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalid(what, field, v, 'is not an object');
+  return jsonText(what, field, v, max);
+}
+
+function objectFrom(s: string | null | undefined): JsonObject | null {
+  if (s === null || s === undefined) return null;
+  const v = parseJson(s);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as JsonObject) : null;
+}
+
+function bootfilesFrom(s: string | null | undefined): Record<string, string> | null {
+  const o = objectFrom(s);
+  return o === null ? null : (Object.fromEntries(Object.entries(o).filter(([, x]) => typeof x === 'string')) as Record<string, string>);
+}
+
+/** The boot-settings columns of a host or group row from an input or patch (only the keys given). */
+function bootColumns(what: string, input: { ipxeScript?: string | null; dhcpOptions?: JsonObject | null }): { ipxe_script?: string | null; dhcp_options?: string | null } {
+  const out: { ipxe_script?: string | null; dhcp_options?: string | null } = {};
+  if (input.ipxeScript !== undefined) out.ipxe_script = checkOptionalText(what, 'ipxe_script', input.ipxeScript, 255, BOOT_PATH);
+  if (input.dhcpOptions !== undefined) out.dhcp_options = checkJsonObject(what, 'dhcp_options', input.dhcpOptions, 65_536);
+  return out;
+}
 
 function checkLabels(what: string, labels: unknown): string {
   if (labels === undefined || labels === null) return '{}';
@@ -135,7 +182,7 @@ function profileFrom(r: Selectable<ProfilesTable>): Profile {
 }
 
 function groupFrom(r: Selectable<GroupsTable>): Group {
-  return { id: r.id, name: r.name, profileId: r.profile_id ?? null, labels: labelsFrom(r.labels) };
+  return { id: r.id, name: r.name, profileId: r.profile_id ?? null, labels: labelsFrom(r.labels), bootfiles: bootfilesFrom(r.bootfiles), ipxeScript: r.ipxe_script ?? null, dhcpOptions: objectFrom(r.dhcp_options) };
 }
 
 export function createProfileRepository(db: Kysely<Database>, gate: Gate): ProfileRepository {
@@ -185,6 +232,10 @@ export function createGroupRepository(db: Kysely<Database>, gate: Gate): GroupRe
         name: checkText(W, 'name', input.name, 64, { pattern: NAME }),
         profile_id: input.profileId ?? null,
         labels: checkLabels(W, input.labels),
+        bootfiles: checkJsonObject(W, 'bootfiles', input.bootfiles, 16_384),
+        ipxe_script: null,
+        dhcp_options: null,
+        ...bootColumns(W, input),
       };
       await db.insertInto('groups').values(row).execute();
       return groupFrom(row);
@@ -200,6 +251,8 @@ export function createGroupRepository(db: Kysely<Database>, gate: Gate): GroupRe
       if (patch.name !== undefined) set.name = checkText(W, 'name', patch.name, 64, { pattern: NAME });
       if (patch.profileId !== undefined) set.profile_id = patch.profileId;
       if (patch.labels !== undefined) set.labels = checkLabels(W, patch.labels);
+      if (patch.bootfiles !== undefined) set.bootfiles = checkJsonObject(W, 'bootfiles', patch.bootfiles, 16_384);
+      Object.assign(set, bootColumns(W, patch));
       if (Object.keys(set).length > 0) {
         const r = await db.updateTable('groups').set(set).where('id', '=', id).executeTakeFirst();
         if (Number(r.numUpdatedRows) === 0) throw notFound('group', id);
@@ -231,6 +284,10 @@ export function createHostRepository(db: Kysely<Database>, gate: Gate, now: () =
       macs: byHost.get(r.id) ?? [],
       createdAt: Number(r.created_at),
       updatedAt: Number(r.updated_at),
+      ip: r.ip ?? null,
+      bootfile: r.bootfile ?? null,
+      ipxeScript: r.ipxe_script ?? null,
+      dhcpOptions: objectFrom(r.dhcp_options),
     }));
   };
   const getOne = async (k: Kysely<Database>, id: string) =>
@@ -254,6 +311,11 @@ export function createHostRepository(db: Kysely<Database>, gate: Gate, now: () =
         labels: checkLabels(W, input.labels),
         created_at: t,
         updated_at: t,
+        ip: checkOptionalText(W, 'ip', input.ip, 15, IPV4),
+        bootfile: checkOptionalText(W, 'bootfile', input.bootfile, 255, BOOT_PATH),
+        ipxe_script: null,
+        dhcp_options: null,
+        ...bootColumns(W, input),
       };
       const macs = checkMacs(input.macs ?? []);
       return db.transaction().execute(async (trx) => {
@@ -283,6 +345,9 @@ export function createHostRepository(db: Kysely<Database>, gate: Gate, now: () =
       if (patch.profileId !== undefined) set.profile_id = patch.profileId;
       if (patch.state !== undefined) set.state = checkText(W, 'state', patch.state, 32, { pattern: STATE });
       if (patch.labels !== undefined) set.labels = checkLabels(W, patch.labels);
+      if (patch.ip !== undefined) set.ip = checkOptionalText(W, 'ip', patch.ip, 15, IPV4);
+      if (patch.bootfile !== undefined) set.bootfile = checkOptionalText(W, 'bootfile', patch.bootfile, 255, BOOT_PATH);
+      Object.assign(set, bootColumns(W, patch));
       const macs = patch.macs === undefined ? undefined : checkMacs(patch.macs);
       return db.transaction().execute(async (trx) => {
         const r = await trx.updateTable('hosts').set(set).where('id', '=', id).executeTakeFirst();

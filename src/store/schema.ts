@@ -28,6 +28,12 @@ export interface HostsTable {
   labels: string;
   created_at: number;
   updated_at: number;
+  /** Reserved IPv4 address, unique among hosts (migration 0002). */
+  ip: string | null;
+  bootfile: string | null;
+  ipxe_script: string | null;
+  /** JSON: routers, dns_servers, domain_name, ntp_servers, options. */
+  dhcp_options: string | null;
 }
 
 export interface HostMacsTable {
@@ -40,6 +46,10 @@ export interface GroupsTable {
   name: string;
   profile_id: string | null;
   labels: string;
+  /** JSON: architecture key → boot file (migration 0002). */
+  bootfiles: string | null;
+  ipxe_script: string | null;
+  dhcp_options: string | null;
 }
 
 export interface ProfilesTable {

@@ -2,7 +2,7 @@
 // temporary state directory (the same config resolution as serve: BOOTHERD_STATE_DIR here).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBootherd } from '../../helpers/bootherd.ts';
@@ -74,6 +74,28 @@ describe('bootherd hosts, profiles, groups', () => {
     assert.match(ok(['groups', 'show', 'db'], e), /^hosts: +db1$/m);
     const groups = JSON.parse(ok(['groups', 'list', '--json'], e)) as { name: string; hosts: number }[];
     assert.deepEqual(groups.map((g) => [g.name, g.hosts]), [['db', 1]]);
+  });
+
+  it('DHCP boot settings: hosts --ip/--bootfile/--ipxe-script, groups --bootfile ARCH=FILE, shown in show and list --json', () => {
+    const e = env();
+    ok(['groups', 'add', 'workers', '--bootfile', 'uefi-x64=grubx64.efi', '--ipxe-script', 'groups/w.ipxe'], e);
+    ok(['groups', 'set', 'workers', '--bootfile', 'bios=pxelinux.0', '--no-ipxe-script'], e);
+    const g = JSON.parse(ok(['groups', 'show', 'workers', '--json'], e)) as { bootfiles: Record<string, string>; ipxeScript: string | null };
+    assert.deepEqual([g.bootfiles, g.ipxeScript], [{ bios: 'pxelinux.0', 'uefi-x64': 'grubx64.efi' }, null]);
+    assert.match(ok(['groups', 'show', 'workers'], e), /^bootfiles: +bios=pxelinux\.0,uefi-x64=grubx64\.efi$/m);
+    ok(['hosts', 'add', '--mac', '52:54:00:aa:00:01', '--hostname', 'n1', '--group', 'workers', '--ip', '198.18.0.10', '--bootfile', 'shimx64.efi'], e);
+    ok(['hosts', 'set', 'n1', '--ipxe-script', 'hosts/n1.ipxe', '--no-bootfile'], e);
+    const hosts = JSON.parse(ok(['hosts', 'list', '--json'], e)) as { ip: string; bootfile: string | null; ipxeScript: string }[];
+    assert.deepEqual(hosts.map((h) => [h.ip, h.bootfile, h.ipxeScript]), [['198.18.0.10', null, 'hosts/n1.ipxe']]);
+    const shown = ok(['hosts', 'show', 'n1'], e);
+    assert.match(shown, /^ip: +198\.18\.0\.10$/m);
+    assert.match(shown, /^ipxe script: +hosts\/n1\.ipxe$/m);
+    const taken = runBootherd(['hosts', 'add', '--mac', '52:54:00:aa:00:02', '--ip', '198.18.0.10'], e);
+    assert.equal(taken.status, 1);
+    assert.match(taken.stderr, /address 198\.18\.0\.10 is already reserved for host n1 \[BH_INV_CONFLICT\]/);
+    const bad = runBootherd(['groups', 'set', 'workers', '--bootfile', 'x86=a.efi'], e);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /\[BH_INV_INVALID_GROUP\]\nhint: use one of: bios/);
   });
 
   it('errors: one line with a code and a hint; exit 2 for bad input, 1 for missing or conflicting records', () => {
@@ -151,6 +173,34 @@ describe('bootherd apply', () => {
     assert.match(pruned, /^~ profile debian\n {4}cmdline: console=ttyS0 → console=ttyS1$/m);
     assert.match(pruned, /^- host 52:54:00:aa:00:07 \(stray\)$/m);
     assert.deepEqual((JSON.parse(ok(['hosts', 'list', '--json'], e)) as { hostname: string }[]).map((x) => x.hostname), ['w1']);
+  });
+
+  it('config migrate prints the config\'s reservations and groups as a fleet file that apply takes, once', () => {
+    const e = env();
+    const cfg = join(dir, `migrate${n}.yaml`);
+    writeFileSync(cfg, [
+      'dhcp:',
+      '  boot:',
+      '    groups:',
+      '      workers: { bootfiles: { uefi-x64: grubx64.efi }, ipxe_script: groups/w.ipxe }',
+      '  subnets:',
+      '    - subnet: 198.18.0.0/24',
+      '      reservations:',
+      '        - { mac: "52:54:00:AA:00:01", ip: 198.18.0.10, hostname: node01, group: workers, ntp_servers: [198.18.0.123] }',
+      '',
+    ].join('\n'));
+    const printed = ok(['config', 'migrate', cfg], e);
+    assert.match(printed, /^# .*then delete those keys from /m);
+    const out = join(dir, `migrated${n}.yaml`);
+    writeFileSync(out, printed);
+    assert.match(ok(['apply', '-f', out, '--yes', '-c', cfg], e), /applied 2 change/);
+    const hosts = JSON.parse(ok(['hosts', 'list', '--json', '-c', cfg], e)) as { macs: string[]; ip: string; hostname: string; group: string; state: string; dhcp: unknown }[];
+    assert.deepEqual(hosts.map((h) => [h.macs, h.ip, h.hostname, h.group, h.state, h.dhcp]), [[['52:54:00:aa:00:01'], '198.18.0.10', 'node01', 'workers', 'new', { ntp_servers: ['198.18.0.123'] }]]);
+    assert.match(ok(['apply', '-f', out, '--yes', '-c', cfg], e), /^no changes/m);
+    // Printed again once the hosts exist: no state for them, and applying it changes nothing.
+    writeFileSync(out, ok(['config', 'migrate', cfg], e));
+    assert.doesNotMatch(readFileSync(out, 'utf8'), /state:/);
+    assert.match(ok(['apply', '-f', out, '--yes', '-c', cfg], e), /^no changes/m);
   });
 
   it('a bad fleet file: every problem as file:line: key: problem (fix: …), exit 2, nothing written', () => {

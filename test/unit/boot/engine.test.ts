@@ -25,7 +25,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { NO_ACCESS_LISTS } from '../../../src/boot/access.ts';
 import type { DhcpPlanSettings } from '../../../src/boot/dhcp-plan.ts';
 
-const DHCP_SETTINGS: DhcpPlanSettings = { access: NO_ACCESS_LISTS, bootfiles: {}, ipxeScript: 'boot.ipxe', registrationScript: 'register.ipxe', groups: new Map(), chains: { bios: 'ipxe', uefi: 'ipxe' } };
+const DHCP_SETTINGS: DhcpPlanSettings = { access: NO_ACCESS_LISTS, bootfiles: {}, ipxeScript: 'boot.ipxe', registrationScript: 'register.ipxe', chains: { bios: 'ipxe', uefi: 'ipxe' } };
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bh-engine-'));
 let n = 0;

@@ -1,6 +1,8 @@
 // Proxy mode, the 4011 boot server, boot information in full-mode replies, and access control.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { OPT, PXE_SUB, encodePxeBootItem, encodePxeVendorOptions, ipOption, pxeVendorOptions, stringOption, pxeBootItem } from '../../../src/protocol/dhcp/options.ts';
 import { SERVER, clients, config, dora, fullConfig, harness, meta4011, meta67, opt, request } from './helpers.ts';
 import { planDhcp } from '../../../src/boot/dhcp-plan.ts';
@@ -121,19 +123,56 @@ test('full mode: boot clients get siaddr, file and 67 in OFFER and ACK; HTTP Boo
   assert.match(String(ack.detail.bootWhy), /default ipxe loader for arch 7/);
 });
 
-test('host overrides: reservation boot file and group, and the inventory through the planner', async () => {
+test('host overrides from the inventory: the host\'s boot file, its group\'s per arch, the profile\'s first loader, and their DHCP options', async () => {
+  const workers = { name: 'workers', bootfiles: { 'uefi-x64': 'grubx64.efi' }, dhcp: { ntp_servers: ['198.18.0.123'], options: [{ code: 150, type: 'ip' as const, value: '198.18.0.9' }] } };
+  const h = await harness(fullConfig(), {
+    planner: inventoryOf({
+      '52:54:00:bb:00:10': { id: 'h10', state: 'active', hostname: null, group: workers, firstLoader: undefined },
+      // The host's own options win over its group's (option 150), the group's still apply (NTP).
+      '52:54:00:bb:00:11': { id: 'h11', state: 'active', hostname: 'n11', group: workers, firstLoader: undefined, bootfile: 'shimx64.efi', dhcp: { options: [{ code: 150, type: 'ip', value: '198.18.0.10' }] } },
+      '52:54:00:bb:00:12': { id: 'h12', state: 'active', hostname: 'inv12', group: undefined, firstLoader: 'custom.efi', bootfile: 'shimx64.efi' },
+    }),
+  });
+  const g = await h.one(request({ type: 1, mac: '52:54:00:bb:00:10', options: clients.edk2Pxe() }));
+  assert.equal(g.p.file, 'grubx64.efi');
+  assert.equal(ipOption(g.p.options.get(OPT.NTP_SERVERS)), '198.18.0.123');
+  assert.equal(ipOption(g.p.options.get(150)), '198.18.0.9');
+  const own = await h.one(request({ type: 1, mac: '52:54:00:bb:00:11', options: clients.edk2Pxe() }));
+  assert.equal(own.p.file, 'shimx64.efi');
+  assert.equal(ipOption(own.p.options.get(150)), '198.18.0.10');
+  assert.equal(ipOption(own.p.options.get(OPT.NTP_SERVERS)), '198.18.0.123');
+  assert.match(String(h.events.find((e) => e.host === '52:54:00:bb:00:11' && e.kind === 'offer')?.detail['bootWhy']), /^boot file from host n11$/);
+  const inv = await h.one(request({ type: 1, mac: '52:54:00:bb:00:12', options: clients.edk2Pxe() }));
+  assert.equal(inv.p.file, 'custom.efi');
+  assert.equal(stringOption(inv.p.options.get(OPT.HOST_NAME)), 'inv12');
+});
+
+test('a DHCP server without an inventory answers the config\'s (deprecated) reservations and groups as its hosts', async () => {
   const cfg = fullConfig({
     boot: { groups: { workers: { bootfiles: { 'uefi-x64': 'grubx64.efi' }, ntp_servers: ['198.18.0.123'] } } },
     subnets: [{ subnet: '198.18.0.0/24', pools: [{ start: '198.18.0.100', end: '198.18.0.110' }], reservations: [{ mac: '52:54:00:bb:00:10', ip: '198.18.0.10', group: 'workers' }, { mac: '52:54:00:bb:00:11', ip: '198.18.0.11', bootfile: 'shimx64.efi' }] }],
   });
-  const h = await harness(cfg, { planner: inventoryOf({ '52:54:00:bb:00:12': { id: 'h12', state: 'active', hostname: 'inv12', group: undefined, firstLoader: 'custom.efi' } }) });
+  const h = await harness(cfg);
   const g = await h.one(request({ type: 1, mac: '52:54:00:bb:00:10', options: clients.edk2Pxe() }));
   assert.equal(g.p.file, 'grubx64.efi');
   assert.equal(ipOption(g.p.options.get(OPT.NTP_SERVERS)), '198.18.0.123');
   assert.equal((await h.one(request({ type: 1, mac: '52:54:00:bb:00:11', options: clients.edk2Pxe() }))).p.file, 'shimx64.efi');
-  const inv = await h.one(request({ type: 1, mac: '52:54:00:bb:00:12', options: clients.edk2Pxe() }));
-  assert.equal(inv.p.file, 'custom.efi');
-  assert.equal(stringOption(inv.p.options.get(OPT.HOST_NAME)), 'inv12');
+});
+
+test('an inventory option the server cannot encode is skipped and logged, never a crash; the others are sent', async () => {
+  const broken = { options: [{ code: 150, type: 'ip' as const, value: 'not-an-ip' }, { code: 53, type: 'u8' as const, value: 9 }, null, { code: 66, type: 'string' as const, value: 'tftp.lab' }], routers: ['x'] } as never;
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _enc, cb) { for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>); cb(); } });
+  const h = await harness(fullConfig(), { logger: pino({ level: 'warn' }, sink), planner: inventoryOf({ [MAC]: { id: 'h1', state: 'active', hostname: null, group: undefined, firstLoader: undefined, dhcp: broken } }) });
+  for (let i = 0; i < 3; i++) {
+    const r = await h.one(request({ type: 1, mac: MAC, options: clients.edk2Pxe() }));
+    assert.equal(stringOption(r.p.options.get(66)), 'tftp.lab');
+    assert.equal(r.p.options.get(150), undefined);
+    assert.equal(ipOption(r.p.options.get(OPT.ROUTER)), '198.18.0.1', 'a bad host router leaves the subnet\'s');
+    assert.equal(r.p.options.get(OPT.MESSAGE_TYPE)?.[0], 2, 'option 53 stays the server\'s: OFFER');
+  }
+  const warned = logs.filter((l) => l['code'] === 'BH_DHCP_HOST_OPTION').map((l) => String(l['option']));
+  assert.deepEqual(warned.sort(), ['150', '3', '53', 'null'], 'each bad option once: encoded once per record');
 });
 
 test('a host the inventory marks to ignore (disabled) gets no answer, and is logged and counted', async () => {

@@ -253,12 +253,13 @@ export function runStoreSuite(factory: StoreFactory): void {
       const { store } = await fresh();
       const p = await store.profiles.create({ name: 'rescue', spec: {} });
       const g = await store.groups.create({ name: 'lab', profileId: p.id, labels: { rack: 'r1' } });
-      assert.deepEqual(await store.groups.getByName('lab'), { id: g.id, name: 'lab', profileId: p.id, labels: { rack: 'r1' } });
+      const noBoot = { bootfiles: null, ipxeScript: null, dhcpOptions: null };
+      assert.deepEqual(await store.groups.getByName('lab'), { id: g.id, name: 'lab', profileId: p.id, labels: { rack: 'r1' }, ...noBoot });
       await assert.rejects(store.groups.create({ name: 'other', profileId: 'missing' }), rejectsWith('BH_STORE_NOT_FOUND'));
       await assert.rejects(store.groups.create({ name: 'lab' }), rejectsWith('BH_STORE_CONFLICT'));
       await store.profiles.delete(p.id);
       assert.equal((await store.groups.get(g.id))?.profileId, null);
-      assert.deepEqual(await store.groups.update(g.id, { labels: { rack: 'r2' } }), { id: g.id, name: 'lab', profileId: null, labels: { rack: 'r2' } });
+      assert.deepEqual(await store.groups.update(g.id, { labels: { rack: 'r2' } }), { id: g.id, name: 'lab', profileId: null, labels: { rack: 'r2' }, ...noBoot });
       assert.equal(await store.groups.delete(g.id), true);
       assert.deepEqual(await store.groups.list(), []);
     });
@@ -289,6 +290,59 @@ export function runStoreSuite(factory: StoreFactory): void {
       assert.equal(await store.hosts.delete(h.id), true);
       assert.equal(await store.hosts.findByMac('aa:bb:cc:00:00:09'), undefined);
       assert.deepEqual(await store.hosts.list(), []);
+    });
+  });
+
+  describe(`store on ${factory.backend}: boot settings (migration 0002)`, () => {
+    it('keeps hosts and groups written before 0002, which then have no boot settings', async () => {
+      const url = await factory.freshUrl();
+      // Rows as bootherd wrote them at schema version 1 (its repositories now write the new columns).
+      const g = { id: 'g-old', name: 'old', profile_id: null, labels: '{"a":"b"}' };
+      const h = { id: 'h-old', hostname: 'old1', uuid: null, arch: null, group_id: g.id, profile_id: null, state: 'active', labels: '{}', created_at: 1, updated_at: 1 };
+      const withRows: Migration = { ...MIGRATIONS[0]!, async up(ctx) {
+        await MIGRATIONS[0]!.up(ctx);
+        await ctx.db.insertInto('groups').values(g).execute();
+        await ctx.db.insertInto('hosts').values(h).execute();
+        await ctx.db.insertInto('host_macs').values({ mac: 'aa:bb:cc:00:01:01', host_id: h.id }).execute();
+      } };
+      const v1 = await openAt(url, { migrations: [withRows] });
+      await v1.migrate();
+      await v1.close();
+      const v2 = await openAt(url);
+      assert.deepEqual((await v2.migrate()).applied, ['0002_boot_settings']);
+      const host = await v2.hosts.get(h.id);
+      assert.deepEqual([host?.hostname, host?.macs, host?.groupId, host?.ip, host?.bootfile, host?.ipxeScript, host?.dhcpOptions], ['old1', ['aa:bb:cc:00:01:01'], g.id, null, null, null, null]);
+      assert.deepEqual(await v2.groups.get(g.id), { id: g.id, name: 'old', profileId: null, labels: { a: 'b' }, bootfiles: null, ipxeScript: null, dhcpOptions: null });
+    });
+
+    it('stores a host\'s address, boot file, iPXE script and DHCP options; an address belongs to one host', async () => {
+      const { store } = await fresh();
+      const dhcp = { routers: ['198.18.0.1'], options: [{ code: 150, type: 'ip', value: '198.18.0.2' }] };
+      const h = await store.hosts.create({ macs: ['aa:bb:cc:00:02:01'], ip: '198.18.0.10', bootfile: 'pxelinux.0', ipxeScript: 'hosts/a.ipxe?mac=${net0/mac}', dhcpOptions: dhcp });
+      assert.deepEqual([h.ip, h.bootfile, h.ipxeScript, h.dhcpOptions], ['198.18.0.10', 'pxelinux.0', 'hosts/a.ipxe?mac=${net0/mac}', dhcp]);
+      assert.deepEqual(await store.hosts.findByMac('aa:bb:cc:00:02:01'), h);
+      // Many hosts without an address; never two with the same one.
+      await store.hosts.create({ macs: ['aa:bb:cc:00:02:02'] });
+      await store.hosts.create({ macs: ['aa:bb:cc:00:02:03'] });
+      await assert.rejects(store.hosts.create({ macs: ['aa:bb:cc:00:02:04'], ip: '198.18.0.10' }), rejectsWith('BH_STORE_CONFLICT'));
+      const other = await store.hosts.create({ macs: ['aa:bb:cc:00:02:05'], ip: '198.18.0.11' });
+      await assert.rejects(store.hosts.update(other.id, { ip: '198.18.0.10' }), rejectsWith('BH_STORE_CONFLICT'));
+      // Moving the address: free it first, then it can be taken.
+      const freed = await store.hosts.update(h.id, { ip: null, bootfile: null });
+      assert.deepEqual([freed.ip, freed.bootfile, freed.ipxeScript], [null, null, 'hosts/a.ipxe?mac=${net0/mac}']);
+      assert.equal((await store.hosts.update(other.id, { ip: '198.18.0.10' })).ip, '198.18.0.10');
+      await assert.rejects(store.hosts.create({ macs: ['aa:bb:cc:00:02:06'], ip: '198.18.0.999' }), rejectsWith('BH_STORE_INVALID'));
+      await assert.rejects(store.hosts.create({ macs: ['aa:bb:cc:00:02:07'], bootfile: 'a\nb' }), rejectsWith('BH_STORE_INVALID'));
+      await assert.rejects(store.hosts.create({ macs: ['aa:bb:cc:00:02:08'], dhcpOptions: ['x'] as unknown as Record<string, unknown> }), rejectsWith('BH_STORE_INVALID'));
+    });
+
+    it('stores a group\'s boot files by architecture, iPXE script and DHCP options', async () => {
+      const { store } = await fresh();
+      const g = await store.groups.create({ name: 'workers', bootfiles: { bios: 'pxelinux.0', 'uefi-x64': 'grubx64.efi' }, ipxeScript: 'groups/workers.ipxe', dhcpOptions: { ntp_servers: ['198.18.0.123'] } });
+      assert.deepEqual(await store.groups.getByName('workers'), g);
+      assert.deepEqual([g.bootfiles, g.ipxeScript, g.dhcpOptions], [{ bios: 'pxelinux.0', 'uefi-x64': 'grubx64.efi' }, 'groups/workers.ipxe', { ntp_servers: ['198.18.0.123'] }]);
+      const u = await store.groups.update(g.id, { bootfiles: { bios: 'undionly.kpxe' }, dhcpOptions: null });
+      assert.deepEqual([u.bootfiles, u.ipxeScript, u.dhcpOptions, u.labels], [{ bios: 'undionly.kpxe' }, 'groups/workers.ipxe', null, {}]);
     });
   });
 
