@@ -6,15 +6,15 @@ import type { Logger } from '../log/logger.ts';
 import { RateLimitedLog } from '../log/logger.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { DhcpPacket } from '../protocol/dhcp/packet.ts';
-import { decodeDhcp, encodeDhcp, newReply } from '../protocol/dhcp/packet.ts';
-import { MSG, OPT, encodeIp, encodeString, encodeU32, messageType, relayAgentInfo } from '../protocol/dhcp/options.ts';
+import { decodeDhcp, encodeDhcp } from '../protocol/dhcp/packet.ts';
+import { MSG, OPT, messageType, relayAgentInfo } from '../protocol/dhcp/options.ts';
 import type { BootDecision } from '../boot/bootfile.ts';
 import type { BootPlanner, DhcpPlan, DhcpPlanRequest, DhcpPlanSettings } from '../boot/dhcp-plan.ts';
 import type { ReservedAddress } from '../boot/hosts.ts';
 import type { BootConfig } from '../config/boot.ts';
 import type { DhcpConfig, DhcpMode } from '../config/dhcp.ts';
 import type { CompiledDhcpConfig, CompiledSubnet } from './compile.ts';
-import { OptionEncoder, compileDhcpConfig } from './compile.ts';
+import { compileDhcpConfig } from './compile.ts';
 import { configHostsPlanner } from '../boot/config-hosts.ts';
 import { syncReservations } from './reservations.ts';
 import type { Lease, LeaseRepository } from '../store/index.ts';
@@ -26,6 +26,8 @@ import { cidrContains, ipToU32, isForbiddenDestination, u32ToIp } from '../util/
 import { relayAllowed } from './policy.ts';
 import { routeReply } from './routing.ts';
 import { buildBootServerAck, buildProxyOffer } from './proxy.ts';
+import { ReplyEncoder } from './reply.ts';
+import type { AnsweredPlan } from './reply.ts';
 
 export interface DhcpRequestMeta {
   interface: string;
@@ -59,10 +61,6 @@ export interface DhcpServerOptions {
 const ZERO = '0.0.0.0';
 /** An ACK whose lease took this long to become durable is counted (`acked.slow`) and logged (BH_DHCP_SLOW_ACK). */
 const SLOW_ACK_MS = 1000;
-/** Option 53 values, shared by every reply (the encoder only reads them). */
-const MESSAGE_TYPES: Record<number, Uint8Array> = Object.fromEntries([MSG.OFFER, MSG.ACK, MSG.NAK].map((t) => [t, Uint8Array.of(t)]));
-/** Lease options sent right after the lease times, before the boot information. */
-const FIRST_OPTIONS = [OPT.SUBNET_MASK, OPT.ROUTER, OPT.DNS_SERVERS, OPT.DOMAIN_NAME] as const;
 
 function allZero(b: Uint8Array, n: number): boolean {
   for (let i = 0; i < n && i < b.length; i++) if (b[i] !== 0) return false;
@@ -95,7 +93,7 @@ interface Exchange {
 }
 
 /** The planner's answer for an admitted client. */
-type Admitted = Extract<DhcpPlan, { answer: true }>;
+type Admitted = AnsweredPlan;
 
 /** Drop: the packet itself is unacceptable. Ignore: a valid request we choose not to answer. */
 type Outcome = { replies: DhcpReply[] };
@@ -114,14 +112,11 @@ export class DhcpServer {
   private readonly fallback: BootPlanner;
   private readonly planSettings: DhcpPlanSettings;
   /** The DHCP options of inventory hosts and groups; one that cannot be encoded is logged (rate-limited) and not sent. */
-  private readonly hostOptions = new OptionEncoder((code, err) => this.rl.warn(`option:${code}`, { code: 'BH_DHCP_HOST_OPTION', option: code, err: String(err) }, `DHCP option ${code} of a host or group in the inventory cannot be encoded and is not sent; fix it with bootherd apply or hosts/groups set`));
+  private readonly replies: ReplyEncoder;
   private readonly stats = new Map<string, number>();
   private rateWindow = 0;
   private readonly perMac = new Map<string, number>();
   private readonly subnetCidrs: CompiledSubnet['cidr'][];
-  /** Option values every reply repeats, encoded once (the encoder only reads them). */
-  private readonly serverIdOptions = new Map<string, Uint8Array>();
-  private readonly leaseTimeOptions = new Map<number, [Uint8Array, Uint8Array, Uint8Array]>();
 
   constructor(opts: DhcpServerOptions) {
     this.cfg = compileDhcpConfig(opts.config, unknownClientsDefault(opts.boot?.unknown_hosts ?? 'menu'));
@@ -148,24 +143,7 @@ export class DhcpServer {
     });
     for (const k of ['received', 'offered', 'acked', 'nak', 'informed', 'released', 'declined']) this.stats.set(k, 0);
     this.subnetCidrs = this.cfg.subnets.map((s) => s.cidr);
-  }
-
-  private serverIdOption(ip: string): Uint8Array {
-    let v = this.serverIdOptions.get(ip);
-    if (v === undefined) {
-      v = encodeIp(ip);
-      if (this.serverIdOptions.size < 256) this.serverIdOptions.set(ip, v); // one per local address
-    }
-    return v;
-  }
-
-  private leaseTimes(secs: number): [Uint8Array, Uint8Array, Uint8Array] {
-    let v = this.leaseTimeOptions.get(secs);
-    if (v === undefined) {
-      v = [encodeU32(secs), encodeU32(Math.floor(secs / 2)), encodeU32(Math.floor((secs * 7) / 8))];
-      this.leaseTimeOptions.set(secs, v); // one per configured lease time
-    }
-    return v;
+    this.replies = new ReplyEncoder((code, err) => this.rl.warn(`option:${code}`, { code: 'BH_DHCP_HOST_OPTION', option: code, err: String(err) }, `DHCP option ${code} of a host or group in the inventory cannot be encoded and is not sent; fix it with bootherd apply or hosts/groups set`));
   }
 
   /** Constructs the server and loads the lease table from the store. */
@@ -470,7 +448,7 @@ export class DhcpServer {
     const hostname = this.hostname(x, a);
     this.table.hold(s.key, x.ident, alloc.ip, hostname, x.serverId);
     const d = a.boot;
-    const reply = this.leaseReply(x, s, a, d, MSG.OFFER, alloc.ip);
+    const reply = this.replies.lease(x.p, x.facts, x.serverId, s, a, MSG.OFFER, alloc.ip);
     const replies = this.send(x, reply);
     if (replies.length > 0) {
       this.count('offered');
@@ -484,11 +462,7 @@ export class DhcpServer {
   }
 
   private nak(x: Exchange, s: CompiledSubnet, why: string): Outcome {
-    const r = newReply(x.p);
-    r.options.set(OPT.MESSAGE_TYPE, MESSAGE_TYPES[MSG.NAK]!);
-    r.options.set(OPT.SERVER_ID, this.serverIdOption(x.serverId));
-    r.options.set(OPT.MESSAGE, encodeString(why));
-    const replies = this.send(x, r, { nak: true });
+    const replies = this.send(x, this.replies.nak(x.p, x.serverId, why), { nak: true });
     if (replies.length > 0) {
       this.count('nak');
       this.emit(x, 'nak', { why, subnet: s.key, requested: x.facts.requestedIp ?? x.p.ciaddr });
@@ -545,7 +519,7 @@ export class DhcpServer {
     }
     const durableMs = this.now() - writeStart;
     const d = a.boot;
-    const reply = this.leaseReply(x, s, a, d, MSG.ACK, lease.ip);
+    const reply = this.replies.lease(x.p, x.facts, x.serverId, s, a, MSG.ACK, lease.ip);
     if (state !== 'selecting' || x.p.ciaddr !== ZERO) reply.ciaddr = x.p.ciaddr;
     const replies = this.send(x, reply);
     if (replies.length > 0) {
@@ -603,7 +577,7 @@ export class DhcpServer {
     const a = this.admit(x);
     if (a === undefined) return { replies: [] };
     const d = a.boot;
-    const reply = this.leaseReply(x, s, a, d, MSG.ACK, ZERO);
+    const reply = this.replies.lease(x.p, x.facts, x.serverId, s, a, MSG.ACK, ZERO);
     reply.ciaddr = x.p.ciaddr;
     for (const c of [OPT.LEASE_TIME, OPT.RENEWAL_TIME, OPT.REBINDING_TIME]) reply.options.delete(c);
     const replies = this.send(x, reply, { inform: true });
@@ -612,43 +586,5 @@ export class DhcpServer {
       this.emit(x, 'inform', this.withBoot({ ciaddr: x.p.ciaddr }, d, a.registration));
     }
     return { replies };
-  }
-
-  /** OFFER/ACK with the lease, the subnet/group/host options and the boot information. */
-  private leaseReply(x: Exchange, s: CompiledSubnet, a: Admitted, d: BootDecision, type: number, ip: string): DhcpPacket {
-    const r = newReply(x.p);
-    r.yiaddr = ip;
-    const o = r.options;
-    const [lease, renew, rebind] = this.leaseTimes(s.leaseSeconds);
-    o.set(OPT.MESSAGE_TYPE, MESSAGE_TYPES[type] ?? Uint8Array.of(type));
-    o.set(OPT.SERVER_ID, this.serverIdOption(x.serverId));
-    o.set(OPT.LEASE_TIME, lease);
-    o.set(OPT.RENEWAL_TIME, renew);
-    o.set(OPT.REBINDING_TIME, rebind);
-    // The subnet's options, overridden by the group's and then the host's (the plan's, in that order).
-    let merged: ReadonlyMap<number, Uint8Array> = s.options;
-    if (a.options.length > 0) {
-      const m = new Map<number, Uint8Array>(s.options);
-      for (const d of a.options) for (const [k, v] of this.hostOptions.encode(d)) m.set(k, v);
-      merged = m;
-    }
-    for (const c of FIRST_OPTIONS) {
-      const v = merged.get(c);
-      if (v !== undefined) o.set(c, v);
-    }
-    if (d.action === 'boot' && d.file !== undefined) {
-      r.siaddr = d.siaddr;
-      r.file = d.file;
-      if (d.vendorClass === 'HTTPClient') o.set(OPT.VENDOR_CLASS, encodeString('HTTPClient'));
-      o.set(OPT.BOOTFILE_NAME, encodeString(d.file));
-      if (x.facts.parameterList.includes(OPT.TFTP_SERVER_NAME)) {
-        o.set(OPT.TFTP_SERVER_NAME, encodeString(d.siaddr));
-        r.sname = d.siaddr;
-      }
-    }
-    const hostname = a.hostname;
-    if (hostname !== undefined) o.set(OPT.HOST_NAME, encodeString(hostname));
-    for (const [k, v] of merged) if (!o.has(k)) o.set(k, v);
-    return r;
   }
 }
