@@ -15,6 +15,7 @@ import { loadFastUdp } from '../../../src/tftp/udp-fast.ts';
 import { tftpGet } from '../../helpers/tftp-client.ts';
 import { CLIENT_PACKAGES, clientCommand, fileSha, makeRoot, requireTool, run, sha256 } from './fixtures.ts';
 import type { Fixture } from './fixtures.ts';
+import { loadNativeLoop } from '../../../src/tftp/native.ts';
 
 const O_NONBLOCK = 0o4000;
 const root = process.getuid?.() === 0;
@@ -83,12 +84,21 @@ describe('transfer sockets between hot-path slices', { skip: loadFastUdp() === u
   test('a lone lock-step transfer to atftp (the blocking wait)', { skip: root ? false : 'needs root (CI runs as root)' }, async () => {
     requireTool(...CLIENT_PACKAGES.atftp);
     const out = join(fx.dir, 'lone.out');
+    const before = server.metrics();
     const during = await watch(async () => {
       const [cmd, args] = clientCommand('atftp', '127.0.0.1', server.port, 'two-mib.bin', out, { blksize: 512 });
       await run(cmd, args, { timeout: 60_000 });
     });
     assert.equal(fileSha(out), fx.files.get('two-mib.bin'));
     assert.ok(during > 0, 'the event loop ran while the transfer was open');
+    // The hot path carried it: its lock-step rounds ran in the compiled loop where it is built
+    // (4,096 blocks of 512 octets: nearly all of them answered there). Without a compiler nothing
+    // counts the blocking wait's rounds; CI builds the loop.
+    if (loadNativeLoop() !== undefined) {
+      assert.equal(server.lockstepPath, 'compiled');
+      const rounds = server.metrics().nativeRounds - before.nativeRounds;
+      assert.ok(rounds > 2048, `only ${rounds} of 4,096 rounds ran in the compiled loop`);
+    }
   });
 
   test('two transfers at once, and the in-process client (misses and backoff)', { skip: root ? false : 'needs root (CI runs as root)' }, async () => {
