@@ -188,12 +188,11 @@ export class BootEngine implements BootPlanner {
     // host loaded from the config's reservations): DHCP knows it, its plan stays the unknown one's.
     if (host !== undefined && (host.state !== 'new' || host.ip !== null || host.bootfile !== null || host.ipxeScript !== null)) {
       const firstLoader = host.state === 'disabled' || host.state === 'new' ? undefined : this.planFor(host, arch, req.mac, req.uuid).dhcp.bootfile;
-      const g = this.directory.groupOf(host);
       known = {
         id: host.id,
         state: host.state,
         hostname: host.hostname,
-        group: g === undefined ? undefined : { name: g.name, bootfiles: g.bootfiles, ipxeScript: g.ipxeScript, dhcp: g.dhcp },
+        group: this.directory.groupOf(host),
         firstLoader,
         bootfile: host.bootfile,
         ipxeScript: host.ipxeScript,
